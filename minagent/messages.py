@@ -154,9 +154,7 @@ class Message:
         content = data.get("content")
         if isinstance(content, list):
             # Multimodal-style content parts: keep the text parts, in order.
-            content = "".join(
-                part.get("text", "") for part in content if isinstance(part, Mapping)
-            )
+            content = "".join(part.get("text", "") for part in content if isinstance(part, Mapping))
         usage = data.get("usage")
         return cls(
             role=data["role"],

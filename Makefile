@@ -1,0 +1,45 @@
+# Everything a fresh machine needs, in one place. `make demo` and `make test` are
+# the two commands the README opens with; both install what they need first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
+export LITELLM_LOCAL_MODEL_COST_MAP := True
+
+.PHONY: install system-deps demo test test-fast lab units check-units bench lint
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	@echo "Installing minagent and its dependencies (the first time builds llama.cpp: ~5 minutes)"
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+system-deps:
+	bash scripts/system-deps.sh
+
+demo: install
+	$(VENV)/bin/minagent run "What is 17 * 23 + 5?"
+
+test: install system-deps
+	$(VENV)/bin/pytest
+
+test-fast: install
+	$(VENV)/bin/pytest -m "not slow and not browser"
+
+lab: install
+	$(VENV)/bin/jupyter lab --notebook-dir=. units
+
+units: install
+	$(PY) -m grader.release
+
+check-units: install
+	$(PY) -m grader.release --check
+
+bench: install
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+lint: install
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
