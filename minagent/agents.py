@@ -1,0 +1,544 @@
+"""Agents: the ReAct loop (think, act, observe, repeat) in two flavours.
+
+`MultiStepAgent.run` is the whole loop: ask the model for an action, do it, record what
+came back, and go again until an action gives the final answer or the steps run out. The
+two agents differ only in what an action is:
+
+- `ToolCallingAgent`: a JSON tool call, `{"name": "add", "arguments": {"a": 1, "b": 2}}`.
+- `CodeAgent`: a block of Python run by the safe interpreter, where tools are functions.
+
+Every way out of a step is a named exception (below). Parse and execution errors do not end
+the run: they become the observation, so the model sees its mistake and can fix it. Only a
+model that keeps failing (`AgentModelError`) stops a run.
+
+Example:
+    >>> agent = CodeAgent(model=ScriptedModel(["```python\\nfinal_answer(17 * 23 + 5)\\n```"]))
+    >>> agent.run("What is 17 * 23 + 5?")
+    396
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from minagent.display import Display
+from minagent.memory import Memory, Step
+from minagent.messages import Message, TokenUsage, assistant, user
+from minagent.models import LocalModel, Model, ModelError
+from minagent.prompts import render_prompt
+from minagent.tools import (
+    EXPECTED_CALL_FORMAT,
+    Tool,
+    ToolArgumentError,
+    ToolCallParseError,
+    parse_tool_calls,
+)
+
+# --- every way out of a step, named --------------------------------------------------------
+
+
+class AgentError(Exception):
+    """Base of everything an agent raises."""
+
+
+class AgentParseError(AgentError):
+    """The reply held no action we could read. Fed back to the model as an error."""
+
+
+class AgentExecutionError(AgentError):
+    """The action failed: unknown tool, bad arguments, a tool or the code raised. Fed back."""
+
+
+class AgentModelError(AgentError):
+    """The model failed on every retry. This one ends the run."""
+
+
+# --- configuration --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Every knob of the loop, with its default and what it means."""
+
+    max_steps: int = 8
+    "Action steps before the agent stops and asks the model for an answer from what it has."
+    planning_interval: int | None = None
+    "Plan before step 1 and then every N steps; None: never plan."
+    model_retries: int = 2
+    "Extra attempts after a ModelError before giving up with AgentModelError."
+    retry_delay: float = 1.0
+    "Seconds before the first retry; each later retry waits twice as long."
+    max_tokens: int | None = 512
+    "Cap on the tokens the model may write in one reply."
+    temperature: float | None = None
+    "Sampling temperature passed to the model; None keeps the model's own (0 for LocalModel)."
+    max_observation_chars: int = 4000
+    "Longer observations are cut in the middle: small models have small contexts."
+    verbosity: int = 1
+    "0 prints nothing (tests), 1 prints the trace, 2 also the model's thoughts and plans."
+
+
+FINAL_ANSWER_TOOL = Tool(
+    name="final_answer",
+    description="Give the final answer to the task.",
+    parameters={
+        "type": "object",
+        "properties": {"answer": {"description": "The answer."}},
+        "required": ["answer"],
+    },
+    fn=lambda answer: answer,
+)
+
+
+def truncate(text: str, limit: int) -> str:
+    """Keep the head and tail of a long text, saying how much was cut.
+
+    Example: truncate("abcdefghij", 6) -> "abc\\n... (4 characters cut) ...\\nhij"
+    """
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]}\n... ({len(text) - 2 * half} characters cut) ...\n{text[-half:]}"
+
+
+def describe_value(value: Any, limit: int = 200) -> str:
+    """A short description of an additional argument for the task prompt.
+
+    Example: describe_value([1, 2]) -> "list, [1, 2]"
+    """
+    text = repr(value)
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return f"{type(value).__name__}, {text}"
+
+
+class MultiStepAgent:
+    """The loop shared by both agents; subclasses say what an action is (`query`, `act`).
+
+    Args:
+        tools: the tools the model may use.
+        model: anything with `generate(messages, ...) -> Message` (see `minagent.models`).
+        config: an `AgentConfig`; keyword arguments override its fields (`max_steps=3`).
+        managed_agents: other agents this one may call like tools (by their `name`).
+        step_callbacks: functions called with each `Step` once it is recorded.
+        name, description: how this agent appears when another agent manages it.
+    """
+
+    system_template = ""
+
+    def __init__(
+        self,
+        tools: Sequence[Tool] = (),
+        model: Model | None = None,
+        *,
+        config: AgentConfig | None = None,
+        managed_agents: Sequence[MultiStepAgent] = (),
+        step_callbacks: Sequence[Callable[[Step], None]] = (),
+        name: str = "agent",
+        description: str = "",
+        **overrides: Any,
+    ) -> None:
+        self.model = model if model is not None else LocalModel()
+        self.config = replace(config or AgentConfig(), **overrides)
+        self.tools = {t.name: t for t in [*tools, *(a.as_tool() for a in managed_agents)]}
+        self.step_callbacks = list(step_callbacks)
+        self.name, self.description = name, description
+        self.display = Display(self.config.verbosity)
+        self.memory = Memory(system_prompt=self.system_prompt(), task="")
+
+    # The loop. Everything else in this class is one of its parts.
+    def run(self, task: str, additional_args: dict[str, Any] | None = None) -> Any:
+        """Solve `task` step by step and return the final answer.
+
+        Args:
+            task: what to do, in words.
+            additional_args: named values the agent can use (CodeAgent: as variables).
+
+        Raises:
+            AgentModelError: the model failed on every retry.
+        """
+        self.memory = Memory(self.system_prompt(), self.task_prompt(task, additional_args or {}))
+        self.start(additional_args or {})
+        self.display.task(self.memory.task, f"{type(self).__name__} | {self.model.model_id}")
+        for step_number in range(1, self.config.max_steps + 1):
+            if self.planning_due(step_number):
+                self.record(self.plan(step_number))
+            step = self.step(step_number)
+            self.record(step)
+            if step.is_final_answer:
+                break
+        else:
+            # Out of steps: rather than give up empty-handed, ask for an answer from memory.
+            self.record(self.answer_from_memory(task, step_number + 1))
+        self.display.final_answer(self.memory.final_answer)
+        self.display.totals(self.memory)
+        return self.memory.final_answer
+
+    def step(self, step_number: int) -> Step:
+        """One action: query the model, parse and run its action, keep what came back."""
+        started = time.monotonic()
+        messages = self.memory.to_messages()
+        step = Step(kind="action", step_number=step_number, model_input=messages)
+        reply = self.query(messages)
+        step.model_output, step.usage = reply.content, reply.usage or step.usage
+        try:
+            self.act(reply, step)
+        except AgentError as err:
+            # The model wrote something we could not parse or run: tell it what went wrong.
+            step.error = truncate(str(err), self.config.max_observation_chars)
+        step.observation = truncate(step.observation, self.config.max_observation_chars)
+        step.duration = time.monotonic() - started
+        return step
+
+    def record(self, step: Step) -> None:
+        """Add a step to memory, show it, and tell the callbacks."""
+        self.memory.steps.append(step)
+        self.display.step(step)
+        for callback in self.step_callbacks:
+            callback(step)
+
+    def planning_due(self, step_number: int) -> bool:
+        interval = self.config.planning_interval
+        return bool(interval) and (step_number - 1) % interval == 0
+
+    def plan(self, step_number: int) -> Step:
+        """A planning step: the model writes a plan (no action) that stays in memory."""
+        done = len(self.memory.action_steps)
+        request = user(render_prompt("planning.j2", steps_done=done))
+        return self.ask(self.memory.to_messages() + [request], "planning", step_number)
+
+    def answer_from_memory(self, task: str, step_number: int) -> Step:
+        """The max-steps fallback: one more model call that must answer in plain text."""
+        request = user(render_prompt("final_answer.j2", task=task))
+        step = self.ask(self.memory.to_messages() + [request], "final", step_number)
+        step.is_final_answer, step.final_answer = True, step.model_output.strip()
+        return step
+
+    def ask(self, messages: list[Message], kind: str, step_number: int) -> Step:
+        """A model call that is not an action (plan, fallback answer), recorded as a step."""
+        started = time.monotonic()
+        reply = self.call_model(messages)
+        return Step(
+            kind=kind,
+            step_number=step_number,
+            model_input=messages,
+            model_output=reply.content,
+            usage=reply.usage or TokenUsage(),
+            duration=time.monotonic() - started,
+        )
+
+    def call_model(self, messages: list[Message], **options: Any) -> Message:
+        """`model.generate` with retries; every failure becomes one AgentModelError."""
+        delay, attempts, failure = self.config.retry_delay, self.config.model_retries + 1, None
+        for attempt in range(attempts):
+            if attempt:
+                time.sleep(delay)
+                delay *= 2
+            try:
+                return self.model.generate(
+                    messages,
+                    temperature=self.config.temperature,
+                    max_tokens=self.config.max_tokens,
+                    **options,
+                )
+            except ModelError as err:
+                failure = err
+        raise AgentModelError(
+            f"model {self.model.model_id} failed {attempts} times; last error: {failure}"
+        ) from failure
+
+    def as_tool(self) -> Tool:
+        """This agent as a tool of another: called with a task, it returns its final answer."""
+        if not self.description:
+            raise AgentError(f"managed agent {self.name!r} needs a description for its manager")
+        parameters = {
+            "type": "object",
+            "required": ["task"],
+            "properties": {
+                "task": {"type": "string", "description": "The task, with every detail it needs."}
+            },
+        }
+        return Tool(self.name, self.description, parameters, fn=lambda task: self.run(task))
+
+    def replay(self, verbosity: int = 2) -> None:
+        """Print the last run again, as it looked live."""
+        from minagent.display import replay
+
+        replay(self.memory, verbosity)
+
+    # --- what a subclass provides --------------------------------------------------------
+    def system_prompt(self) -> str:
+        raise NotImplementedError
+
+    def task_prompt(self, task: str, additional_args: dict[str, Any]) -> str:
+        described = {name: describe_value(value) for name, value in additional_args.items()}
+        return render_prompt(
+            "task.j2", task=task, additional_args=described, in_code=isinstance(self, CodeAgent)
+        )
+
+    def start(self, additional_args: dict[str, Any]) -> None:
+        """Prepare for a new run (CodeAgent: a fresh interpreter holding additional_args)."""
+
+    def query(self, messages: list[Message]) -> Message:
+        raise NotImplementedError
+
+    def act(self, reply: Message, step: Step) -> None:
+        raise NotImplementedError
+
+
+# --- JSON tool calls ------------------------------------------------------------------------
+
+
+def tool_call_schema(tools: Sequence[Tool]) -> dict:
+    """The JSON schema of one valid call to any of `tools`, for constrained decoding.
+
+    With it, llama.cpp can only sample text that parses as such a call, so even a 135M
+    model cannot get the format wrong (it can still pick the wrong tool or values).
+    Example: for `add(a, b)` -> {"anyOf": [{"properties": {"name": {"const": "add"}, ...}}]}
+    """
+    options = [
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "arguments"],
+            "properties": {"name": {"const": t.name}, "arguments": t.parameters},
+        }
+        for t in tools
+    ]
+    return {"anyOf": options}
+
+
+class ToolCallingAgent(MultiStepAgent):
+    """An agent whose actions are JSON tool calls; `final_answer` is one more tool.
+
+    Native tool calls are used when the model returns them; otherwise calls are parsed
+    from the reply text. With `LocalModel`, decoding is constrained by `tool_call_schema`
+    (set `constrained=False` to see how a small model does without it).
+    """
+
+    def __init__(
+        self,
+        tools: Sequence[Tool] = (),
+        model: Model | None = None,
+        *,
+        constrained: bool | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(tools, model, **kwargs)
+        self.tools[FINAL_ANSWER_TOOL.name] = FINAL_ANSWER_TOOL
+        local = isinstance(self.model, LocalModel)
+        self.constrained = local if constrained is None else constrained
+
+    def system_prompt(self) -> str:
+        return render_prompt(
+            "tool_agent.j2",
+            tools=[t for t in self.tools.values() if t.name != FINAL_ANSWER_TOOL.name],
+        )
+
+    def query(self, messages: list[Message]) -> Message:
+        tools = list(self.tools.values())
+        if self.constrained:
+            return self.call_model(messages, json_schema=tool_call_schema(tools))
+        return self.call_model(messages, tools=[t.schema for t in tools])
+
+    def act(self, reply: Message, step: Step) -> None:
+        step.tool_calls, step.native_tool_calls = read_tool_calls(reply), bool(reply.tool_calls)
+        errors = []
+        for call in step.tool_calls:
+            try:
+                result = self.execute(call)
+            except AgentExecutionError as err:
+                # Keep going: the other calls of this step may still succeed.
+                errors.append(str(err))
+                step.tool_results.append(f"Error: {err}")
+                continue
+            step.tool_results.append(result)
+            step.observation += result if not step.observation else "\n" + result
+            if call.name == FINAL_ANSWER_TOOL.name:
+                step.is_final_answer, step.final_answer = True, call.arguments["answer"]
+        if errors:
+            raise AgentExecutionError("\n".join(errors))
+
+    def execute(self, call: Any) -> str:
+        """Run one tool call and return its result as text; failures raise, with advice."""
+        tool = self.tools.get(call.name)
+        if tool is None:
+            raise AgentExecutionError(
+                f"there is no tool {call.name!r}. Available tools: {', '.join(self.tools)}."
+            )
+        try:
+            result = tool.call(call.arguments)
+        except ToolArgumentError as err:
+            raise AgentExecutionError(str(err)) from err
+        except Exception as err:  # a tool's own bug or failure: the model may try otherwise
+            raise AgentExecutionError(
+                f"tool {call.name!r} raised {type(err).__name__}: {err}"
+            ) from err
+        return result if isinstance(result, str) else json.dumps(result, default=str)
+
+
+def read_tool_calls(reply: Message) -> list:
+    """The tool calls of a reply: native ones, else those written in its text.
+
+    Raises:
+        AgentParseError: malformed JSON, or no call at all.
+    """
+    if reply.tool_calls:
+        return list(reply.tool_calls)
+    try:
+        calls = parse_tool_calls(reply.content)
+    except ToolCallParseError as err:
+        raise AgentParseError(str(err)) from err
+    if not calls:
+        raise AgentParseError(
+            f"no tool call found. Reply with one JSON object: {EXPECTED_CALL_FORMAT}"
+        )
+    return calls
+
+
+# --- Python code actions --------------------------------------------------------------------
+
+EXECUTORS = ("local", "process", "sandbox")
+DEFAULT_CODE_PREFILL = "```python\nresult = "
+"""How LocalModel's replies start: a small model that is already inside a code block, and
+already assigning a result, answers in code far more often than one left to choose."""
+CODE_STOP = ("\n```\n", "Observation:")
+"""Stop after the closing fence (the opening one has no newline before it, or is prefilled),
+or when the model starts inventing the observation itself."""
+CODE_BLOCK_RE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)(?:\n```|\Z)", re.DOTALL)
+
+
+def extract_code(text: str) -> str:
+    """The Python code in a reply: every ```python (or ```py, or bare ```) block, joined.
+
+    An unclosed last block counts (a stop sequence may have cut its fence).
+    Example: extract_code("Let me add.\\n```py\\nx = 1 + 1\\n```") -> "x = 1 + 1"
+
+    Raises:
+        AgentParseError: there is no code block.
+    """
+    blocks = [block.strip() for block in CODE_BLOCK_RE.findall(text) if block.strip()]
+    if not blocks:
+        raise AgentParseError(
+            "no code block found. Write your code between ```python and ```, and call "
+            "final_answer(...) in it when you know the answer."
+        )
+    return "\n\n".join(blocks)
+
+
+PYTHON_TYPES = {
+    "string": "str",
+    "integer": "int",
+    "number": "float",
+    "boolean": "bool",
+    "array": "list",
+    "object": "dict",
+    "null": "None",
+}
+
+
+def code_signature(tool: Tool) -> dict:
+    """How a tool looks to a CodeAgent: a Python signature and its argument docs.
+
+    Example: add(a, b) -> {"signature": "add(a: int, b: int) -> int", "description": "...",
+    "args": [("a", "First number."), ("b", "Second number.")]}
+    """
+    required = set(tool.parameters.get("required", []))
+    params, docs = [], []
+    for name, schema in tool.properties.items():
+        kind = schema.get("type")
+        hint = PYTHON_TYPES.get(kind, "Any") if isinstance(kind, str) else "Any"
+        default = "" if name in required else f" = {schema.get('default')!r}"
+        params.append(f"{name}: {hint}{default}")
+        if schema.get("description"):
+            docs.append((name, schema["description"]))
+    returns = PYTHON_TYPES.get(tool.output_type, tool.output_type)
+    signature = f"{tool.name}({', '.join(params)}) -> {returns}"
+    return {"signature": signature, "description": tool.description, "args": docs}
+
+
+def make_executor(kind: str, authorized_imports: Sequence[str], tools: dict[str, Any]) -> Any:
+    """The interpreter a CodeAgent runs its code in (`.run(code)`, `.state`).
+
+    "local" runs in this process, "process" in a child process with OS limits, "sandbox"
+    in a child under bubblewrap (`minagent.sandbox`); all three share the interpreter's
+    AST guards. This function is the one place a new kind of executor plugs in.
+    """
+    if kind not in EXECUTORS:
+        raise AgentError(f"unknown executor {kind!r}: use one of {', '.join(EXECUTORS)}")
+    if kind == "sandbox":
+        from minagent.sandbox import SandboxInterpreter
+
+        return SandboxInterpreter(authorized_imports=authorized_imports, tools=tools)
+    from minagent.interpreter import Interpreter
+
+    if kind == "process":
+        return Interpreter(authorized_imports=authorized_imports, tools=tools, isolation="process")
+    return Interpreter(authorized_imports=authorized_imports, tools=tools)
+
+
+class CodeAgent(MultiStepAgent):
+    """An agent whose actions are Python code; tools and `final_answer` are functions in it.
+
+    Args (besides MultiStepAgent's):
+        additional_authorized_imports: modules the code may import (`"math"`, `"pandas.*"`).
+        executor: "local", "process" or "sandbox" (see `make_executor`).
+        prefill: text that starts every reply (default: `DEFAULT_CODE_PREFILL` for
+            LocalModel, nothing for other models, which may not support prefilling).
+    """
+
+    def __init__(
+        self,
+        tools: Sequence[Tool] = (),
+        model: Model | None = None,
+        *,
+        additional_authorized_imports: Sequence[str] = (),
+        executor: str = "local",
+        prefill: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.authorized_imports = tuple(additional_authorized_imports)
+        if executor not in EXECUTORS:
+            raise AgentError(f"unknown executor {executor!r}: use one of {', '.join(EXECUTORS)}")
+        self.executor = executor
+        super().__init__(tools, model, **kwargs)
+        local = isinstance(self.model, LocalModel)
+        self.prefill = prefill if prefill is not None else DEFAULT_CODE_PREFILL if local else ""
+        self.interpreter: Any = None
+
+    def system_prompt(self) -> str:
+        imports = ", ".join(self.authorized_imports) or "none"
+        tools = [code_signature(t) for t in self.tools.values()]
+        return render_prompt("code_agent.j2", tools=tools, imports=imports)
+
+    def start(self, additional_args: dict[str, Any]) -> None:
+        # A fresh interpreter per run: variables persist across the steps of one run only.
+        self.interpreter = make_executor(self.executor, self.authorized_imports, self.tools)
+        self.interpreter.state.update(additional_args)
+
+    def query(self, messages: list[Message]) -> Message:
+        if self.prefill:
+            # The reply continues our opening: the model returns prefill + its own text.
+            return self.call_model([*messages, assistant(self.prefill)], stop=CODE_STOP)
+        return self.call_model(messages, stop=CODE_STOP)
+
+    def act(self, reply: Message, step: Step) -> None:
+        step.code = extract_code(reply.content)
+        try:
+            result = self.interpreter.run(step.code)
+        except Exception as err:  # InterpreterError, or a tool that raised inside the code
+            logs = getattr(err, "logs", "") or ""
+            step.observation = logs
+            raise AgentExecutionError(f"{type(err).__name__}: {err}") from err
+        output = getattr(result, "output", None)
+        lines = [result.logs.rstrip()] if result.logs.strip() else []
+        if output is not None and not result.is_final_answer:
+            lines.append(f"Out: {output!r}")
+        step.observation = "\n".join(lines) or "(no output: print() the values you need)"
+        if result.is_final_answer:
+            step.is_final_answer, step.final_answer = True, output
