@@ -358,9 +358,10 @@ class ToolCallingAgent(MultiStepAgent):
                 step.tool_results.append(f"Error: {err}")
                 continue
             step.tool_results.append(result)
-            step.observation += result if not step.observation else "\n" + result
             if call.name == FINAL_ANSWER_TOOL.name:
                 step.is_final_answer, step.final_answer = True, call.arguments["answer"]
+            else:
+                step.observation += result if not step.observation else "\n" + result
         if errors:
             raise AgentExecutionError("\n".join(errors))
 

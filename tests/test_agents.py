@@ -105,7 +105,7 @@ def test_multi_step_with_tools_feeds_observations_back():
     ]
     agent = agent_with(replies)
     assert agent.run("What is 17 * 23 + 5?") == 396
-    assert [s.observation for s in agent.memory.steps] == ["391", "396", "396"]
+    assert [s.observation for s in agent.memory.steps] == ["391", "396", ""]
     last_input = agent.model.calls[-1]
     assert [m.role for m in last_input] == ["system", "user"] + ["assistant", "user"] * 2
     assert last_input[3].content == "Observation:\n391"
@@ -239,7 +239,7 @@ def test_step_callbacks_see_every_step():
         step_callbacks=[lambda step: seen.append((step.step_number, step.observation))],
     )
     agent.run("1 + 2?")
-    assert seen == [(1, "3"), (2, "3")]
+    assert seen == [(1, "3"), (2, "")]
 
 
 def test_memory_json_round_trip():
