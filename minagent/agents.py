@@ -82,6 +82,19 @@ class AgentConfig:
     verbosity: int = 1
     "0 prints nothing (tests), 1 prints the trace, 2 also the model's thoughts and plans."
 
+    def __post_init__(self) -> None:
+        # Catch a bad setting when the agent is built, not halfway through a run.
+        checks = {
+            "max_steps must be at least 1": self.max_steps >= 1,
+            "planning_interval must be None or at least 1": self.planning_interval is None
+            or self.planning_interval >= 1,
+            "model_retries must be 0 or more": self.model_retries >= 0,
+            "max_observation_chars must be at least 100": self.max_observation_chars >= 100,
+        }
+        problems = [message for message, ok in checks.items() if not ok]
+        if problems:
+            raise ValueError("; ".join(problems))
+
 
 FINAL_ANSWER_TOOL = Tool(
     name="final_answer",
@@ -129,7 +142,8 @@ class MultiStepAgent:
         name, description: how this agent appears when another agent manages it.
     """
 
-    system_template = ""
+    args_in_code = False
+    "Whether additional_args become variables in the model's code (CodeAgent) or only text."
 
     def __init__(
         self,
@@ -174,7 +188,7 @@ class MultiStepAgent:
                 break
         else:
             # Out of steps: rather than give up empty-handed, ask for an answer from memory.
-            self.record(self.answer_from_memory(task, step_number + 1))
+            self.record(self.answer_from_memory(task, self.config.max_steps + 1))
         self.display.final_answer(self.memory.final_answer)
         self.display.totals(self.memory)
         return self.memory.final_answer
@@ -203,6 +217,7 @@ class MultiStepAgent:
             callback(step)
 
     def planning_due(self, step_number: int) -> bool:
+        """Plan before step 1, 1 + N, 1 + 2N... when a planning_interval N is set."""
         interval = self.config.planning_interval
         return bool(interval) and (step_number - 1) % interval == 0
 
@@ -278,7 +293,7 @@ class MultiStepAgent:
     def task_prompt(self, task: str, additional_args: dict[str, Any]) -> str:
         described = {name: describe_value(value) for name, value in additional_args.items()}
         return render_prompt(
-            "task.j2", task=task, additional_args=described, in_code=isinstance(self, CodeAgent)
+            "task.j2", task=task, additional_args=described, in_code=self.args_in_code
         )
 
     def start(self, additional_args: dict[str, Any]) -> None:
@@ -492,6 +507,8 @@ class CodeAgent(MultiStepAgent):
         prefill: text that starts every reply (default: `DEFAULT_CODE_PREFILL` for
             LocalModel, nothing for other models, which may not support prefilling).
     """
+
+    args_in_code = True
 
     def __init__(
         self,

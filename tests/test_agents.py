@@ -269,14 +269,14 @@ def test_long_observations_are_cut():
     @tool
     def dump() -> str:
         """Return a lot of text."""
-        return "x" * 100
+        return "x" * 300
 
     agent = agent_with(
-        [call("dump"), call("final_answer", answer=1)], tools=[dump], max_observation_chars=40
+        [call("dump"), call("final_answer", answer=1)], tools=[dump], max_observation_chars=100
     )
     agent.run("dump")
     observation = agent.memory.steps[0].observation
-    assert "(60 characters cut)" in observation and observation.count("x") == 40
+    assert "(200 characters cut)" in observation and observation.count("x") == 100
     assert truncate("abcdefghij", 6) == "abc\n... (4 characters cut) ...\nhij"
 
 
@@ -313,3 +313,17 @@ def test_config_is_typed_and_unknown_options_fail():
         agent_with([], max_stepz=3)
     with pytest.raises(ValueError, match="verbosity"):
         agent_with([], verbosity=5)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"max_steps": 0}, "max_steps must be at least 1"),
+        ({"planning_interval": 0}, "planning_interval"),
+        ({"model_retries": -1}, "model_retries"),
+        ({"max_observation_chars": 10}, "max_observation_chars"),
+    ],
+)
+def test_config_limits_are_checked_when_the_agent_is_built(option, message):
+    with pytest.raises(ValueError, match=message):
+        agent_with([], **option)
