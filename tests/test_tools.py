@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Any, Literal, Optional, Union
 
 import pytest
+from transformers.utils import get_json_schema  # the oracle (dev extra)
 
 from minagent.messages import ToolCall
 from minagent.tools import (
@@ -19,9 +20,6 @@ from minagent.tools import (
     parse_tool_calls,
     tool,
 )
-
-get_json_schema = pytest.importorskip("transformers.utils").get_json_schema
-
 
 # --- the functions whose schemas must match transformers' get_json_schema -------------
 
