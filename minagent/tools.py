@@ -616,6 +616,7 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None) -> An
 
 # What we ask models to write, quoted in every parse error so the fix is obvious.
 EXPECTED_CALL_FORMAT = '{"name": "<tool name>", "arguments": {"<argument>": <value>}}'
+CALL_ID_LENGTH = 9
 # Models name the two parts of a call in several ways; these are the ones we accept.
 NAME_KEYS = ("name", "tool", "function", "tool_name")
 ARGUMENT_KEYS = ("arguments", "parameters", "args", "input")
@@ -627,6 +628,15 @@ FENCE_RE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 FENCE_LANGS = ("", "json", "tool_call", "tool_code")
 # In free text, a "{" is only an attempted call if a name key follows it.
 CALL_START_RE = re.compile(r"""\{\s*["']?(?:name|tool|function|tool_name)["']?\s*:""")
+
+
+def new_call_id() -> str:
+    """A fresh id for a call the model wrote as text, so its result can name it.
+
+    Nine letters and digits: Mistral's chat templates reject any other shape, and
+    every other template and API takes it. Example: ``new_call_id()`` -> ``"3f9a0c1b2"``
+    """
+    return uuid.uuid4().hex[:CALL_ID_LENGTH]
 
 
 def _near(text: str, pos: int) -> str:
@@ -707,9 +717,9 @@ def _to_calls(value: Any, where: str, strict: bool) -> list[ToolCall] | None:
     if not isinstance(name, str) or not name.strip():
         raise _parse_error(f"the tool name must be a non-empty string, got {_got(name)}", where)
     raw = next((inner[key] for key in ARGUMENT_KEYS if key in inner), None)
-    call_id = (
-        value.get("id") if isinstance(value.get("id"), str) else f"call_{uuid.uuid4().hex[:8]}"
-    )
+    call_id = value.get("id")
+    if not isinstance(call_id, str) or not call_id:
+        call_id = new_call_id()
     return [ToolCall(name=name.strip(), arguments=_arguments(raw, name, where), id=call_id)]
 
 

@@ -26,7 +26,7 @@ from minagent.templates import (
     special_tokens_from_gguf,
     template_from_gguf,
 )
-from minagent.tools import tool
+from minagent.tools import parse_tool_calls, tool
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -268,6 +268,19 @@ def test_message_and_tool_objects_render_like_dicts_and_functions(name):
     dicts = [SYS, WEATHER_Q, TOOL_TURN, TOOL_RESULT]
     expected = reference(template, tokens, dicts, TOOLS, True, {})
     assert ours(template, tokens, objects, [get_weather, SEARCH_SCHEMA], True, {}) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["mistralai-Mistral-7B-Instruct-v0.3", "mistralai-Mistral-Nemo-Instruct-2407"]
+)
+def test_parsed_tool_calls_render_with_strict_templates(name):
+    # Mistral's templates only take 9-character alphanumeric call ids; the ids that
+    # parse_tool_calls makes up must pass, so a text-parsed call can go back in the prompt.
+    (call,) = parse_tool_calls('{"name": "get_weather", "arguments": {"city": "Paris"}}')
+    history = [user("Weather?"), assistant("", [call]), tool_result("22", call.id, call.name)]
+    tokens = {"bos_token": "<s>", "eos_token": "</s>"}
+    prompt = render(read_template(name), history, tools=[get_weather], **tokens)
+    assert call.id in prompt
 
 
 def test_none_values_are_dropped_like_transformers():

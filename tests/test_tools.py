@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from enum import Enum
 from typing import Any, Literal, Optional, Union
 
@@ -671,7 +672,9 @@ def test_several_calls_in_order():
 def test_ids_are_kept_or_made_unique():
     calls = parse_tool_calls('{"id": "abc", "name": "a"} {"name": "a"} {"name": "a"}')
     assert calls[0].id == "abc"
-    assert calls[1].id.startswith("call_") and calls[1].id != calls[2].id
+    assert re.fullmatch(r"[0-9a-z]{9}", calls[1].id) and calls[1].id != calls[2].id
+    # An empty id is replaced too.
+    assert parse_tool_calls('{"id": "", "name": "a"}')[0].id != ""
 
 
 @pytest.mark.parametrize(
