@@ -186,6 +186,47 @@ def args_first(x: int):
     """
 
 
+def variadic(x: int, *rest: str, flag: bool = False, **options: float) -> tuple[int, str]:
+    """Variadic arguments.
+
+    Args:
+        x: A number.
+        rest: More words.
+        flag: A flag.
+        options: Named numbers.
+
+    Returns:
+        A pair.
+    """
+
+
+def optional_containers(
+    tags: Optional[list[str]] = None,  # noqa: UP045
+    mix: Union[list[int], dict[str, str], None] = None,  # noqa: UP007
+    switch: Literal[True, False] = True,
+) -> list:
+    """Optional containers.
+
+    Args:
+        tags (list[str], optional): Tags
+            spanning lines.
+        mix: A list or a map.
+        switch: A literal boolean.
+
+    Raises:
+        ValueError: never.
+    """
+
+
+def choices_with_spaces(mode: str, level: int):
+    """Choices with spaces and another case.
+
+    Args:
+        mode: Which mode to use (Choices: ["fast ", " slow"])
+        level: Level (choices: [1, 2.5, "x"])
+    """
+
+
 class Calculator:
     def multiply(self, x: float, y: float = 2.0) -> float:
         """Multiply two numbers.
@@ -211,6 +252,9 @@ SCHEMA_FUNCTIONS = [
     nested_lists,
     no_arguments,
     keyword_only,
+    variadic,
+    optional_containers,
+    choices_with_spaces,
     Calculator().multiply,
 ]
 
