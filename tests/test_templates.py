@@ -19,8 +19,10 @@ from minagent.templates import (
     MAX_GGUF_ARRAY_ITEMS,
     MAX_GGUF_ENTRIES,
     MAX_GGUF_STRING_BYTES,
+    TEMPLATE_CACHE_SIZE,
     GGUFError,
     TemplateError,
+    compile_template,
     read_gguf_metadata,
     render,
     special_tokens_from_gguf,
@@ -348,6 +350,15 @@ def test_raise_exception_gives_a_template_error():
     # It is also a jinja2.TemplateError, what transformers raises.
     with pytest.raises(jinja2.TemplateError):
         render(template, [Q1, Q2])
+
+
+def test_compiled_templates_are_cached_up_to_the_limit():
+    compile_template.cache_clear()
+    for i in range(TEMPLATE_CACHE_SIZE + 1):
+        render(f"{i}{{{{ messages[0].content }}}}", [Q1])
+    assert compile_template.cache_info().currsize == TEMPLATE_CACHE_SIZE
+    render("0{{ messages[0].content }}", [Q1])  # the oldest was dropped: compiled again
+    assert compile_template.cache_info().misses == TEMPLATE_CACHE_SIZE + 2
 
 
 def test_syntax_error_names_the_line():
