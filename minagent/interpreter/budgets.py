@@ -1,0 +1,211 @@
+"""Named limits for the interpreter, and the meter that enforces the operation and time budgets.
+
+Every limit lives here as a constant with a sentence saying what it bounds, and `Budgets`
+bundles them into one typed object an `Interpreter` takes. The `Meter` is the counter behind
+the `__mg_tick__()` call that the rewriter plants at the top of every loop body, function body
+and comprehension: one tick is one "operation".
+
+Example:
+    >>> meter = Meter(Budgets(max_operations=3))
+    >>> meter.start()
+    >>> for _ in range(3): meter.tick()
+    >>> meter.tick()  # the fourth operation
+    Traceback (most recent call last):
+    ...
+    minagent.interpreter.errors.Stop: ...
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass
+
+from .errors import BudgetExceededError, Stop
+
+MAX_OPERATIONS = 10_000_000
+"""Loop iterations, comprehension items and function calls one run may perform."""
+
+TIMEOUT_SECONDS = 30.0
+"""Wall-clock seconds one run may take (checked at every operation, and by time.sleep)."""
+
+MAX_OUTPUT_CHARS = 20_000
+"""Characters of printed text kept per run; the rest is cut with a note saying so."""
+
+MAX_SEQUENCE_ITEMS = 10_000_000
+"""Largest sequence one operation may build: `[0] * n`, `"a" * n`, `range(n)`, `bytes(n)`."""
+
+MAX_INT_BITS = 1_000_000
+"""Largest integer (in bits) that `**`, `<<` and `*` may produce (about 300,000 digits)."""
+
+MAX_FACTORIAL_ARG = 100_000
+"""Largest n for math.factorial(n), math.comb(n, k) and math.perm(n, k)."""
+
+MAX_FORMAT_WIDTH = 100_000
+"""Largest width or precision in a format spec, so `f"{x:>{10**10}}"` cannot fill memory."""
+
+MAX_IDLE_OPERATIONS = 100_000
+"""Operations allowed to sandbox code that the host calls between runs (a `__repr__`, say)."""
+
+MEMORY_MB = 2048
+"""Process mode: address-space limit of the child process (RLIMIT_AS), in MiB."""
+
+CPU_SECONDS = 60
+"""Process mode: CPU seconds one run may use in the child (RLIMIT_CPU)."""
+
+MAX_FILE_BYTES = 0
+"""Process mode: largest file the child may write (RLIMIT_FSIZE); the child needs none."""
+
+MAX_CHILD_PROCESSES = 0
+"""Process mode: processes the child may start (RLIMIT_NPROC); fork bombs die at once."""
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """The limits one interpreter enforces; every field defaults to the constant above."""
+
+    max_operations: int = MAX_OPERATIONS
+    """Loop iterations, comprehension items and function calls per run."""
+    timeout: float = TIMEOUT_SECONDS
+    """Wall-clock seconds per run."""
+    max_output_chars: int = MAX_OUTPUT_CHARS
+    """Characters of printed text kept per run."""
+    max_sequence_items: int = MAX_SEQUENCE_ITEMS
+    """Largest sequence a single repetition, range or bytes() may build."""
+    max_int_bits: int = MAX_INT_BITS
+    """Largest integer a single `**`, `<<` or `*` may build."""
+    max_factorial_arg: int = MAX_FACTORIAL_ARG
+    """Largest n for math.factorial, math.comb and math.perm."""
+    max_format_width: int = MAX_FORMAT_WIDTH
+    """Largest width or precision in a format spec."""
+    max_idle_operations: int = MAX_IDLE_OPERATIONS
+    """Operations sandbox code may perform when the host calls it between runs."""
+    memory_mb: int = MEMORY_MB
+    """Process mode only: RLIMIT_AS of the child, in MiB."""
+    cpu_seconds: int = CPU_SECONDS
+    """Process mode only: CPU seconds per run (RLIMIT_CPU)."""
+
+
+CHECK_EVERY = 100
+"""Operations between two looks at the clock: reading it costs more than a tick itself."""
+
+
+class Meter:
+    """Counts operations and watches the clock for one interpreter.
+
+    `tick` is the hot path (called once per loop iteration, comprehension item and function
+    call), so it is a closure that decrements one counter; every CHECK_EVERY operations it
+    takes the slow path, which settles the count and reads the clock. A timer thread also
+    zeroes the counter at the deadline, so the very next tick notices.
+
+    Once a budget is exceeded the meter stays "stopped": every later tick raises again, so
+    `try/except` or an `__exit__` that swallows the error cannot keep the code running.
+    """
+
+    def __init__(self, budgets: Budgets) -> None:
+        self.budgets = budgets
+        self.stopped: BaseException | None = None
+        self.in_run = False
+        self.ops_left = 0  # settled count; the closure's countdown holds the rest
+        self.deadline = math.inf
+        self._timer: threading.Timer | None = None
+        self.tick, self.tick_true, self._set_countdown, self._countdown = self._make_ticks()
+        self.idle()
+
+    def _make_ticks(self) -> tuple:
+        countdown = 0
+        checkpoint = self._checkpoint
+
+        def tick() -> None:
+            nonlocal countdown
+            countdown -= 1
+            if countdown < 0:
+                checkpoint()
+
+        def tick_true() -> bool:  # the same, as a comprehension `if` that must return True
+            nonlocal countdown
+            countdown -= 1
+            if countdown < 0:
+                checkpoint()
+            return True
+
+        def set_countdown(value: int) -> None:
+            nonlocal countdown
+            countdown = value
+
+        def read_countdown() -> int:
+            return countdown
+
+        return tick, tick_true, set_countdown, read_countdown
+
+    def start(self) -> None:
+        """Arm the budgets for one run."""
+        self.stopped = None
+        self.in_run = True
+        self._arm(self.budgets.max_operations, time.monotonic() + self.budgets.timeout)
+        self._timer = threading.Timer(self.budgets.timeout, self._set_countdown, args=(-1,))
+        self._timer.daemon = True
+        self._timer.start()
+
+    def idle(self) -> None:
+        """Between runs: a small operation allowance and no clock (the host is waiting)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.in_run = False
+        self.stopped = None
+        self._arm(self.budgets.max_idle_operations, math.inf)
+
+    def _arm(self, ops: int, deadline: float) -> None:
+        self.deadline = deadline
+        first = min(CHECK_EVERY, ops)
+        self.ops_left = ops - first
+        self._set_countdown(first)
+
+    def _checkpoint(self) -> None:
+        """The slow path of tick: settle the count, read the clock, raise if over budget."""
+        if self.stopped is not None:
+            self._set_countdown(-1)
+            raise self.stopped
+        if self.ops_left <= 0 or time.monotonic() > self.deadline:
+            self.exceeded()
+        step = min(CHECK_EVERY, self.ops_left)
+        self.ops_left -= step
+        self._set_countdown(step - 1)  # this call is the first of the new batch
+
+    def seconds_left(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def exceeded(self) -> None:
+        """Raise the error for whichever budget ran out, and stay stopped."""
+        if self.stopped is None:
+            if self.ops_left <= 0:
+                limit = "operations"
+                text = (
+                    f"Reached the operation budget of {self.budgets.max_operations:,} loop "
+                    "iterations and function calls. Use a smaller input, fewer iterations, "
+                    "or a direct formula instead of a loop."
+                )
+            else:
+                limit = "timeout"
+                text = (
+                    f"Reached the time limit of {self.budgets.timeout:g} seconds. "
+                    "Make the code do less work in one step."
+                )
+            error = BudgetExceededError(text, limit=limit)
+            # Outside a run the host called sandbox code: give it an ordinary exception.
+            self.stopped = Stop(error) if self.in_run else error
+        self._set_countdown(-1)  # sticky: every later tick lands in _checkpoint again
+        raise self.stopped
+
+    def stop_with(self, reason: BaseException) -> None:
+        """Stop the run for a reason other than a budget (final_answer)."""
+        self.stopped = reason
+        self._set_countdown(-1)
+        raise reason
+
+    def reraise(self) -> None:
+        """Called first in every `except` block: a stopped run cannot be caught."""
+        if self.stopped is not None and self.in_run:
+            raise self.stopped

@@ -1,0 +1,165 @@
+"""The Interpreter: parse, validate, rewrite, compile, then run real bytecode under guards.
+
+Example:
+    >>> interpreter = Interpreter(authorized_imports=["math"])
+    >>> result = interpreter.run("import math\\nprint('hi')\\nmath.sqrt(16)")
+    >>> result.output, result.logs, result.is_final_answer
+    (4.0, 'hi\\n', False)
+    >>> interpreter.run("final_answer(math.pi > 3)").is_final_answer
+    True
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+from .budgets import Budgets, Meter
+from .errors import BudgetExceededError, FinalAnswer, InterpreterError, Stop
+from .guards import Guards
+from .imports import ImportPolicy
+from .namespace import Output, build_builtins
+from .rewrite import FILENAME, compile_guarded
+from .validate import validate
+from .wrappers import module_wrappers
+
+_HIDDEN_KEYS = ("__builtins__", "__name__")
+
+
+@dataclass
+class RunResult:
+    """What one run gave back."""
+
+    output: Any
+    """The value of the last expression, or the argument of final_answer(...)."""
+    logs: str
+    """Everything the code printed (cut at Budgets.max_output_chars)."""
+    is_final_answer: bool
+    """True when the code called final_answer(...)."""
+
+
+class Interpreter:
+    """Runs model-written Python with an import allowlist, guards and budgets.
+
+    Args:
+        authorized_imports: module names the code may import; "pkg.*" allows pkg and its
+            submodules, "*" allows every module outside imports.NEVER_IMPORTABLE.
+        tools: names the code can call like functions (they run as ordinary host code).
+        budgets: the limits (operations, time, output, sizes); see budgets.Budgets.
+        isolation: "inline" (this process) or "process" (a child process with OS limits:
+            returns a process.ProcessInterpreter).
+
+    `state` holds the code's variables, functions and imports between runs; the host may read
+    it and put values in it. Blocked or failing code raises InterpreterError, whose `logs`
+    attribute carries what was printed before the failure.
+    """
+
+    def __new__(cls, *args: Any, isolation: str = "inline", **kwargs: Any) -> Any:
+        if isolation == "process":
+            from .process import ProcessInterpreter
+
+            return ProcessInterpreter(*args, **kwargs)
+        if isolation != "inline":
+            raise ValueError(f"isolation must be 'inline' or 'process', not {isolation!r}")
+        return super().__new__(cls)
+
+    def __init__(
+        self,
+        authorized_imports: Iterable[str] = (),
+        tools: dict[str, Callable[..., Any]] | None = None,
+        budgets: Budgets | None = None,
+        isolation: str = "inline",
+    ) -> None:
+        self.budgets = budgets or Budgets()
+        self.authorized_imports = tuple(authorized_imports)
+        self.state: dict[str, Any] = {}
+        self._meter = Meter(self.budgets)
+        self._guards = Guards(ImportPolicy(self.authorized_imports), self._meter, self.budgets)
+        self._guards.module_wrappers = module_wrappers(self._guards)
+        self._output = Output(self.budgets.max_output_chars)
+        self._last: Any = None
+        self._builtins = build_builtins(self._guards, dict(tools or {}), self._output)
+        self._builtins["__mg_import__"] = self._guards.policy.import_statement
+        self._builtins["__mg_from__"] = self._import_from
+        self._builtins["__mg_output__"] = self._set_last
+
+    def run(self, code: str) -> RunResult:
+        """Run one snippet; return its output, logs and whether it gave a final answer."""
+        compiled = self._compile(code)
+        self._output.__init__(self.budgets.max_output_chars)
+        self._last = None
+        self.state.update({"__builtins__": self._builtins, "__name__": "__main__"})
+        self._meter.start()
+        failure: BaseException | None = None
+        try:
+            exec(compiled, self.state)
+        except BaseException as error:  # noqa: BLE001 - everything comes out as a result
+            failure = error
+        finally:
+            stopped = self._meter.stopped
+            self._meter.idle()
+            for key in _HIDDEN_KEYS:
+                self.state.pop(key, None)
+        # A Stop swallowed by a `with` block still ends the run the way it was meant to.
+        if isinstance(stopped, Stop) and not isinstance(failure, Stop):
+            failure = stopped
+        if failure is not None:
+            return self._finish_failed(failure, code)
+        return RunResult(self._last, self._output.text(), False)
+
+    def _compile(self, code: str) -> Any:
+        try:
+            tree = ast.parse(code, filename=FILENAME)
+        except SyntaxError as error:
+            raise InterpreterError(
+                f"SyntaxError on line {error.lineno}: {error.msg}. Fix the code and try again."
+            ) from None
+        validate(tree)
+        return compile_guarded(tree)
+
+    def _finish_failed(self, failure: BaseException, code: str) -> RunResult:
+        if isinstance(failure, Stop) and isinstance(failure.reason, FinalAnswer):
+            return RunResult(failure.reason.value, self._output.text(), True)
+        if isinstance(failure, Stop):
+            error: InterpreterError = failure.reason
+        elif isinstance(failure, BudgetExceededError):
+            error = failure
+        elif isinstance(failure, InterpreterError):
+            error = InterpreterError(_with_line(str(failure), failure.__traceback__, code))
+        else:
+            text = f"{type(failure).__name__}: {failure}"
+            error = InterpreterError(_with_line(text, failure.__traceback__, code))
+        error.logs = self._output.text()  # type: ignore[attr-defined]
+        raise error from None
+
+    def _set_last(self, value: Any) -> None:
+        self._last = value
+
+    def _import_from(self, module: str, names: tuple[str, ...]) -> tuple[Any, ...]:
+        """`from module import a, b`: each name is an attribute or an authorised submodule."""
+        policy = self._guards.policy
+        parent = policy.import_module(module)
+        values = []
+        for name in names:
+            try:
+                values.append(self._guards.getattr(parent, name))
+            except AttributeError:
+                values.append(policy.import_module(f"{module}.{name}"))
+        return tuple(values)
+
+
+def _with_line(text: str, trace: TracebackType | None, code: str) -> str:
+    """Prefix an error with the line of the model's code it came from."""
+    line = None
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == FILENAME:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    if line is None or text.startswith("Line "):
+        return text
+    lines = code.splitlines()
+    source = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    return f"Line {line} `{source}`: {text}" if source else f"Line {line}: {text}"

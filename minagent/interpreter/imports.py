@@ -1,0 +1,96 @@
+"""Which modules code may import, and which module functions are replaced by guarded versions.
+
+An import is allowed when the module's full name is authorised: exactly ("math"), by a
+wildcard ("numpy.*" allows numpy and every numpy submodule) or by "*" (everything). A
+submodule needs its own authorisation: "numpy" alone does not allow `numpy.linalg`. Modules in
+`NEVER_IMPORTABLE` stay out even under "*": they reach the file system, the network, other
+processes, or the interpreter itself.
+
+Example:
+    >>> policy = ImportPolicy(["math", "numpy.*"])
+    >>> policy.allows("math"), policy.allows("numpy.linalg"), policy.allows("os")
+    (True, True, False)
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterable
+from types import ModuleType
+
+from .errors import InterpreterError
+
+NEVER_IMPORTABLE = frozenset(
+    {
+        "builtins", "os", "posix", "nt", "sys", "subprocess", "ctypes", "cffi", "importlib",
+        "imp", "inspect", "gc", "io", "pathlib", "shutil", "socket", "ssl", "select",
+        "selectors", "multiprocessing", "concurrent", "threading", "signal", "pty", "tty",
+        "code", "codeop", "marshal", "pickle", "shelve", "dill", "types", "traceback",
+        "tempfile", "resource", "asyncio", "http", "urllib", "ftplib", "smtplib", "poplib",
+        "imaplib", "telnetlib", "xmlrpc", "socketserver", "webbrowser", "requests", "httpx",
+        "runpy", "pkgutil", "site", "sysconfig", "mmap", "fcntl", "glob", "fileinput",
+        "zipimport", "linecache", "tracemalloc", "faulthandler", "atexit", "weakref",
+        "copyreg", "dis", "sqlite3", "dbm", "zipfile", "tarfile", "gzip", "bz2",
+        "lzma", "logging", "warnings", "platform", "getpass", "pdb", "bdb", "trace",
+        "cProfile", "profile", "timeit", "minagent",
+    }
+)  # fmt: skip
+"""Top-level packages refused even when authorised: files, network, processes, introspection,
+and minagent itself (its interpreter must stay out of reach of the code it runs)."""
+
+SAFE_STDLIB = (
+    "math", "cmath", "random", "statistics", "collections", "itertools", "functools",
+    "operator", "datetime", "time", "re", "json", "string", "unicodedata", "fractions",
+    "decimal", "heapq", "bisect", "textwrap", "copy", "dataclasses", "enum", "typing",
+)  # fmt: skip
+"""A convenient set of standard modules that are safe to authorise for agents."""
+
+
+class ImportPolicy:
+    """The authorised module names; answers `allows(name)` and performs guarded imports."""
+
+    def __init__(self, authorized: Iterable[str]) -> None:
+        self.authorized = tuple(authorized)
+        self.exact = {name for name in self.authorized if not name.endswith("*")}
+        self.prefixes = tuple(name[:-1] for name in self.authorized if name.endswith(".*"))
+        self.everything = "*" in self.authorized
+
+    def allows(self, name: str) -> bool:
+        top = name.split(".")[0]
+        if top in NEVER_IMPORTABLE or any(part.startswith("_") for part in name.split(".")):
+            return False
+        if self.everything or name in self.exact:
+            return True
+        return any(name == p[:-1] or name.startswith(p) for p in self.prefixes)
+
+    def refusal(self, name: str, how: str = "Import of") -> InterpreterError:
+        top = name.split(".")[0]
+        if top in NEVER_IMPORTABLE:
+            reason = f"'{top}' is never available in the sandbox (files, processes or internals)"
+        else:
+            reason = "it is not authorised"
+        allowed = ", ".join(self.authorized) if self.authorized else "none"
+        return InterpreterError(
+            f"{how} '{name}' is not allowed: {reason}. Authorised imports: {allowed}. "
+            "Use one of those or plain Python."
+        )
+
+    def import_module(self, name: str) -> ModuleType:
+        if not self.allows(name):
+            raise self.refusal(name)
+        try:
+            return importlib.import_module(name)
+        except ImportError as error:
+            raise InterpreterError(f"Module '{name}' could not be imported: {error}") from None
+
+    def import_statement(self, name: str, bind_submodule: bool) -> ModuleType:
+        """`import a.b` returns a (top package) and `import a.b as c` returns a.b."""
+        module = self.import_module(name)
+        return module if bind_submodule else importlib.import_module(name.split(".")[0])
+
+    def check_module_value(self, owner: str, attr: str, module: ModuleType) -> ModuleType:
+        """A module reached as an attribute (`statistics.sys`) must be authorised itself."""
+        name = getattr(module, "__name__", "?")
+        if not self.allows(name):
+            raise self.refusal(f"{owner}.{attr}", how="Access to module")
+        return module

@@ -1,0 +1,248 @@
+"""The curated builtins the sandboxed code sees, and the guard functions the rewriter calls.
+
+Everything the code can name without importing lives in one dict that becomes its
+`__builtins__`: safe builtins (len, sorted, dict, ...), checked stand-ins for the ones that can
+build huge values (range, bytes, pow, format, iter) or reach attributes (getattr, setattr,
+type), refusals with a helpful message for the dangerous ones (eval, open, globals, ...), the
+tools, `print` and `final_answer`, and the `__mg_*__` guard functions. Model code cannot
+spell a `__mg_` name, so the guards are callable only from the rewritten code.
+
+Example:
+    >>> names = build_builtins(guards, tools={}, output=Output(100))
+    >>> names["eval"]("1")
+    Traceback (most recent call last):
+    ...
+    minagent.interpreter.errors.InterpreterError: eval() is not available in the sandbox...
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import Any
+
+from .errors import FinalAnswer, InterpreterError, Stop
+from .guards import Guards
+from .validate import check_attribute_name
+from .wrappers import metered
+
+SAFE_BUILTINS = (
+    "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "complex", "dict", "dir",
+    "divmod", "enumerate", "filter", "float", "frozenset", "hash", "hex", "id", "int",
+    "isinstance", "issubclass", "len", "list", "map", "max", "min", "next", "object", "oct",
+    "ord", "repr", "reversed", "round", "set", "slice", "sorted", "str", "sum", "super",
+    "tuple", "zip", "property", "staticmethod", "classmethod", "NotImplemented", "Ellipsis",
+    "__build_class__",
+)  # fmt: skip
+"""Builtins handed over as they are; __build_class__ is what a `class` statement calls."""
+
+REFUSED_BUILTINS = {
+    "eval": "write the code directly instead of building it as a string",
+    "exec": "write the code directly instead of building it as a string",
+    "compile": "write the code directly instead of building it as a string",
+    "open": "files are out of reach; use a tool that reads the data, or the variables given",
+    "input": "there is no user to ask; use the variables and tools you were given",
+    "breakpoint": "there is no debugger in the sandbox",
+    "globals": "read your variables by name",
+    "locals": "read your variables by name",
+    "vars": "read attributes by name",
+    "__import__": "use an import statement",
+    "memoryview": "use bytes or bytearray",
+    "exit": "call final_answer(...) to finish",
+    "quit": "call final_answer(...) to finish",
+    "help": "the documentation is not available here",
+}
+"""Builtins that would leave the sandbox, each with what to do instead."""
+
+_EXCEPTIONS = [
+    name
+    for name, value in vars(builtins).items()
+    if isinstance(value, type) and issubclass(value, BaseException)
+]
+
+
+class Output:
+    """Printed text with a cap: what passes the cap is dropped and the logs say so."""
+
+    def __init__(self, max_chars: int) -> None:
+        self.max_chars = max_chars
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def write(self, text: str) -> None:
+        room = self.max_chars - self.size
+        if len(text) > room:
+            self.dropped += len(text) - max(room, 0)
+            text = text[: max(room, 0)]
+        self.parts.append(text)
+        self.size += len(text)
+
+    def text(self) -> str:
+        note = f"\n[output cut: {self.dropped:,} more characters]\n" if self.dropped else ""
+        return "".join(self.parts) + note
+
+
+def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output: Output) -> dict:
+    """The `__builtins__` dict for one interpreter (see the module docstring)."""
+    names: dict[str, Any] = {name: getattr(builtins, name) for name in SAFE_BUILTINS}
+    names.update({name: getattr(builtins, name) for name in _EXCEPTIONS})
+    for name, instead in REFUSED_BUILTINS.items():
+        names[name] = _refusal(name, instead)
+    names.update(_checked_builtins(guards))
+    names["print"] = _printer(output)
+    names.update(tools)
+    names["final_answer"] = _final_answer(guards, tools.get("final_answer"))
+    names.update(
+        {
+            "__mg_getattr__": guards.getattr,
+            "__mg_target__": guards.target,
+            "__mg_setattr__": guards.setattr,
+            "__mg_pow__": guards.pow,
+            "__mg_lshift__": guards.lshift,
+            "__mg_mul__": guards.mul,
+            "__mg_mod__": guards.mod,
+            "__mg_format__": guards.format,
+            "__mg_tick__": guards.meter.tick,
+            "__mg_tickc__": guards.meter.tick_true,
+            "__mg_reraise__": guards.meter.reraise,
+            "__mg_class__": guards.register_class,
+        }
+    )
+    return names
+
+
+def _refusal(name: str, instead: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise InterpreterError(f"{name}() is not available in the sandbox: {instead}.")
+
+    refused.__name__ = name
+    return refused
+
+
+def _printer(output: Output) -> Callable[..., None]:
+    def print(*values: Any, sep: str | None = " ", end: str | None = "\n", **_: Any) -> None:  # noqa: A001
+        """print() into the run's logs (file= and flush= are ignored)."""
+        sep = " " if sep is None else sep
+        output.write(sep.join(map(str, values)) + ("\n" if end is None else end))
+
+    return print
+
+
+def _final_answer(guards: Guards, tool: Callable[..., Any] | None) -> Callable[[Any], None]:
+    def final_answer(answer: Any) -> None:
+        """End the run now, with `answer` as its output."""
+        value = tool(answer) if tool is not None else answer
+        guards.meter.stop_with(Stop(FinalAnswer(value)))
+
+    return final_answer
+
+
+def _checked_builtins(guards: Guards) -> dict[str, Any]:
+    """Stand-ins for builtins that can reach attributes or build huge values."""
+    budgets = guards.budgets
+
+    def getattr_(obj: Any, name: str, *default: Any) -> Any:
+        check_attribute_name(name)
+        try:
+            return guards.getattr(obj, name)
+        except AttributeError:
+            if default:
+                return default[0]
+            raise
+
+    def hasattr_(obj: Any, name: str) -> bool:
+        check_attribute_name(name)
+        try:
+            guards.getattr(obj, name)
+        except AttributeError:
+            return False
+        return True
+
+    def setattr_(obj: Any, name: str, value: Any) -> None:
+        guards.check_writable(obj, name)
+        setattr(obj, name, value)
+
+    def delattr_(obj: Any, name: str) -> None:
+        guards.check_writable(obj, name)
+        delattr(obj, name)
+
+    def iter_(obj: Any, *sentinel: Any) -> Any:
+        # iter(callable, sentinel) can be endless and is consumed in C by list()/sum():
+        # feed it through the meter. The one-argument form is bounded by its source.
+        if sentinel:
+            return metered(iter(obj, *sentinel), guards.meter.tick)
+        return iter(obj)
+
+    def format_(value: Any, spec: str = "") -> str:
+        return guards.format(value, -1, spec)
+
+    def sized(real: type, what: str) -> type:
+        def check(*args: Any, **kwargs: Any) -> None:
+            if args and isinstance(args[0], int) and args[0] > budgets.max_sequence_items:
+                guards._check_items(args[0], what)
+
+        return _checked_type(real, check)
+
+    def check_range(*args: Any) -> None:
+        try:
+            items = len(range(*args))
+        except OverflowError:
+            items = budgets.max_sequence_items + 1
+        if items > budgets.max_sequence_items:
+            raise InterpreterError(
+                f"range{args} has more than {budgets.max_sequence_items:,} items; C functions "
+                "like sum() or list() would run through it with no way to stop them. "
+                "Use a smaller range, or a while loop that breaks."
+            )
+
+    def check_type(*args: Any) -> None:
+        if len(args) != 1:
+            raise InterpreterError(
+                "type(name, bases, dict) is not allowed; write a class statement instead."
+            )
+
+    return {
+        "getattr": getattr_,
+        "hasattr": hasattr_,
+        "setattr": setattr_,
+        "delattr": delattr_,
+        "iter": iter_,
+        "format": format_,
+        "pow": guards.pow,
+        "range": _checked_type(range, check_range),
+        "bytes": sized(bytes, "bytes()"),
+        "bytearray": sized(bytearray, "bytearray()"),
+        "type": _checked_type(type, check_type),
+    }
+
+
+_TOKEN = object()
+
+
+class _CheckedMeta(type):
+    """Metaclass of the checked stand-ins: `range(n)` runs a check, then returns a real range,
+    and `isinstance(r, range)` still works because the checks delegate to the real type."""
+
+    def __new__(mcs, name: str, bases: tuple, namespace: dict, token: object = None) -> Any:
+        if token is not _TOKEN:  # `type(range)(...)` must not make classes either
+            raise InterpreterError("Creating classes this way is not allowed; use `class`.")
+        return super().__new__(mcs, name, bases, namespace)
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        cls._check(*args, **kwargs)
+        result = cls._real(*args, **kwargs)
+        if cls._real is type and result is type:
+            return cls  # type(type) must not hand out the real `type`
+        return result
+
+    def __instancecheck__(cls, obj: Any) -> bool:
+        return isinstance(obj, cls._real)
+
+    def __subclasscheck__(cls, sub: Any) -> bool:
+        return issubclass(sub, cls._real)
+
+
+def _checked_type(real: type, check: Callable[..., None]) -> type:
+    namespace = {"_real": real, "_check": staticmethod(check)}
+    return _CheckedMeta(real.__name__, (), namespace, token=_TOKEN)

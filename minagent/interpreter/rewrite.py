@@ -1,0 +1,209 @@
+"""Rewrite validated code so that every risky step goes through a guard, then compile it.
+
+This is why the interpreter is fast: instead of walking the tree node by node in Python (as
+smolagents' LocalPythonExecutor does), we change the tree once and let CPython run the bytecode.
+The changes:
+
+    obj.name            ->  __mg_getattr__(obj, "name")           (modules, frames, str.format)
+    obj.name = v        ->  __mg_setattr__(obj, "name", v)        (no writes to modules/classes)
+    (a.b, c) = v        ->  (__mg_target__(a).b, c) = v           (the same check, via a proxy)
+    a ** b, a << b      ->  __mg_pow__(a, b), __mg_lshift__(a, b) (size checked first)
+    a * b, a % b        ->  __mg_mul__(a, b), __mg_mod__(a, b)    (unless b is a small number)
+    f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
+    loop/def/lambda     ->  __mg_tick__() first                   (operation and time budget)
+    [... for x in xs]   ->  [... for x in xs if __mg_tickc__()]
+    except ...:         ->  __mg_reraise__() first                (a stopped run stays stopped)
+    import a.b as c     ->  c = __mg_import__("a.b", True)        (allowlist)
+    class C: ...        ->  @__mg_class__ class C: ...            (so C may be modified later)
+    last expression e   ->  __mg_output__(e)                      (the value of the run)
+
+Example:
+    >>> ast.unparse(Rewriter().visit(ast.parse("x.y ** 2")))
+    "__mg_output__(__mg_pow__(__mg_getattr__(x, 'y'), 2))"
+"""
+
+from __future__ import annotations
+
+import ast
+from types import CodeType
+
+from .errors import InterpreterError
+
+FILENAME = "<code>"
+"""File name the compiled code carries, so error messages can point at the model's line."""
+
+SMALL_FACTOR = 1000
+"""`x * k` and `x % k` with a literal number |k| <= this stay unguarded (fast loops)."""
+
+_GUARDED_OPS = {ast.Pow: "__mg_pow__", ast.LShift: "__mg_lshift__", ast.Mult: "__mg_mul__"}
+
+
+def _call(name: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
+
+
+def _tick() -> ast.Expr:
+    return ast.Expr(value=_call("__mg_tick__"))
+
+
+def _small_number(node: ast.expr) -> bool:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return type(value) in (int, float) and abs(value) <= SMALL_FACTOR
+
+
+class Rewriter(ast.NodeTransformer):
+    """Plant the guard calls listed in the module docstring; run only on validated trees."""
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        self.generic_visit(node)
+        if node.body and isinstance(node.body[-1], ast.Expr):
+            last = node.body[-1]
+            last.value = _call("__mg_output__", last.value)
+        return node
+
+    # -- attributes -----------------------------------------------------------------------
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):
+            return _call("__mg_getattr__", node.value, ast.Constant(node.attr))
+        # Store and Del: the proxy checks the object before setting or deleting.
+        node.value = _call("__mg_target__", node.value)
+        return node
+
+    def visit_Assign(self, node: ast.Assign) -> ast.stmt:
+        self.generic_visit(node)
+        target = node.targets[0]
+        if len(node.targets) == 1 and isinstance(target, ast.Attribute):
+            # The common `self.x = v`: one direct call is cheaper than the proxy.
+            obj = target.value.args[0]  # visit_Attribute wrapped it in __mg_target__
+            call = _call("__mg_setattr__", obj, ast.Constant(target.attr), node.value)
+            return ast.Expr(value=call)
+        return node
+
+    # -- operators that can build huge values ---------------------------------------------
+    def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
+        self.generic_visit(node)
+        guard = self._guard_for(node.op, node.right, node.left)
+        return _call(guard, node.left, node.right) if guard else node
+
+    def _guard_for(self, op: ast.operator, right: ast.expr, left: ast.expr) -> str | None:
+        if isinstance(op, ast.Mod):
+            # `i % 2` is everywhere; only `fmt % args` can pad a string to any width.
+            return None if _small_number(right) else "__mg_mod__"
+        if isinstance(op, ast.Mult) and (_small_number(right) or _small_number(left)):
+            return None
+        return _GUARDED_OPS.get(type(op))
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt:
+        self.generic_visit(node)
+        guard = self._guard_for(node.op, node.value, node.value)
+        if guard is None:
+            return node
+        target = node.target
+        # `t op= v` becomes `t = guard(t, v)`; re-reading t is only safe if it is simple.
+        if isinstance(target, ast.Subscript):
+            simple = all(isinstance(n, (ast.Name, ast.Constant)) for n in (target.slice,))
+            base = target.value
+        elif isinstance(target, ast.Attribute):
+            simple, base = True, target.value
+            if isinstance(base, ast.Call):  # already wrapped by visit_Attribute
+                base = base.args[0]
+        else:
+            simple, base = True, target
+        if not (simple and isinstance(base, ast.Name)):
+            raise InterpreterError(
+                f"Line {node.lineno}: split this augmented assignment into a plain assignment "
+                "(x = x * y) so its size can be checked."
+            )
+        load = _as_load(target)
+        return ast.Assign(targets=[target], value=_call(guard, load, node.value))
+
+    # -- f-string format specs ------------------------------------------------------------
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:
+        self.generic_visit(node)
+        if node.format_spec is None:
+            return node
+        value = _call("__mg_format__", node.value, ast.Constant(node.conversion), node.format_spec)
+        return ast.FormattedValue(value=value, conversion=-1, format_spec=None)
+
+    # -- budgets: loops, functions, comprehensions ----------------------------------------
+    def visit_For(self, node: ast.For) -> ast.For:
+        self.generic_visit(node)
+        node.body.insert(0, _tick())
+        return node
+
+    def visit_While(self, node: ast.While) -> ast.While:
+        self.generic_visit(node)
+        node.body.insert(0, _tick())
+        return node
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
+        self.generic_visit(node)
+        has_docstring = (
+            node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+            and isinstance(node.body[0].value.value, str)
+        )
+        node.body.insert(1 if has_docstring else 0, _tick())
+        return node
+
+    def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
+        self.generic_visit(node)
+        # tick() returns None, so `None or body` evaluates to body.
+        node.body = ast.BoolOp(op=ast.Or(), values=[_call("__mg_tick__"), node.body])
+        return node
+
+    def visit_comprehension(self, node: ast.comprehension) -> ast.comprehension:
+        self.generic_visit(node)
+        node.ifs.insert(0, _call("__mg_tickc__"))
+        return node
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.ExceptHandler:
+        self.generic_visit(node)
+        node.body.insert(0, ast.Expr(value=_call("__mg_reraise__")))
+        return node
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
+        self.generic_visit(node)
+        node.decorator_list.insert(0, ast.Name(id="__mg_class__", ctx=ast.Load()))
+        return node
+
+    # -- imports --------------------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> list[ast.stmt]:
+        statements: list[ast.stmt] = []
+        for alias in node.names:
+            # `import a.b` binds `a`; `import a.b as c` binds the submodule itself.
+            bound = alias.asname or alias.name.split(".")[0]
+            value = _call(
+                "__mg_import__", ast.Constant(alias.name), ast.Constant(bool(alias.asname))
+            )
+            statements.append(_assign(bound, value))
+        return statements
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.stmt:
+        names = [alias.name for alias in node.names]
+        value = _call("__mg_from__", ast.Constant(node.module), ast.Constant(tuple(names)))
+        targets = [ast.Name(id=a.asname or a.name, ctx=ast.Store()) for a in node.names]
+        return ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())], value=value)
+
+
+def _assign(name: str, value: ast.expr) -> ast.Assign:
+    return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    """A Load copy of an assignment target (for `t = guard(t, v)`)."""
+    if isinstance(target, ast.Name):
+        return ast.Name(id=target.id, ctx=ast.Load())
+    if isinstance(target, ast.Subscript):
+        return ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
+    base = target.value.args[0] if isinstance(target.value, ast.Call) else target.value
+    return _call("__mg_getattr__", base, ast.Constant(target.attr))
+
+
+def compile_guarded(tree: ast.Module) -> CodeType:
+    """Rewrite a validated tree and compile it to a code object ready for exec()."""
+    tree = Rewriter().visit(tree)
+    ast.fix_missing_locations(tree)
+    return compile(tree, FILENAME, "exec", dont_inherit=True)

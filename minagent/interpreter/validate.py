@@ -1,0 +1,169 @@
+"""Static checks on the parsed code, before anything runs.
+
+The validator refuses what can be refused by reading alone: names and attributes that start
+with an underscore (the road to `__class__`, `__globals__`, `__subclasses__` and every other
+escape), the attribute names of frames, code objects, tracebacks and generators, async code,
+class keywords (metaclasses), and dunder methods other than a safe list. What can only be known
+at run time (is this value a module? is this string a format with an attribute walk?) is left
+to the guards that `rewrite.py` plants.
+
+Example:
+    >>> validate(ast.parse("x = (1).__class__"))
+    Traceback (most recent call last):
+    ...
+    minagent.interpreter.errors.InterpreterError: Line 1: access to '__class__' is not allowed...
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .errors import InterpreterError
+
+INTERNAL_PREFIX = "__mg_"
+"""Names the rewriter adds; model code can never spell them (they start with '__')."""
+
+ALLOWED_DUNDER_NAMES = frozenset({"__name__"})
+"""Dunder names model code may read, because scripts test `if __name__ == "__main__":`."""
+
+READABLE_DUNDER_ATTRIBUTES = frozenset({"__name__", "__qualname__", "__doc__"})
+"""Dunder attributes that are plain strings: `type(e).__name__` is everywhere in model code."""
+
+SAFE_DUNDER_METHODS = frozenset(
+    {
+        "__init__", "__repr__", "__str__", "__len__", "__iter__", "__next__", "__contains__",
+        "__getitem__", "__setitem__", "__delitem__", "__enter__", "__exit__", "__call__",
+        "__bool__", "__hash__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+        "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+        "__floordiv__", "__mod__", "__neg__", "__pos__", "__abs__", "__iadd__", "__isub__",
+        "__post_init__",
+    }
+)  # fmt: skip
+"""Dunder methods a class may define (and reach through `super()`): behaviour, not plumbing.
+`__del__`, `__getattribute__`, `__setattr__`, `__init_subclass__`, `__reduce__` and friends run
+at moments the host does not choose, so they stay out."""
+
+FORBIDDEN_ATTRIBUTES = frozenset(
+    {
+        "gi_frame", "gi_code", "gi_yieldfrom", "gi_running", "gi_suspended",
+        "cr_frame", "cr_code", "cr_await", "cr_origin", "cr_running", "cr_suspended",
+        "ag_frame", "ag_code", "ag_await", "ag_running",
+        "f_back", "f_builtins", "f_code", "f_globals", "f_locals", "f_lasti", "f_lineno",
+        "f_trace", "f_trace_lines", "f_trace_opcodes",
+        "tb_frame", "tb_next", "tb_lasti", "tb_lineno",
+        "func_globals", "func_code", "func_closure", "im_func", "im_self", "mro",
+    }
+)  # fmt: skip
+"""Attributes of frames, tracebacks, generators and code that lead back to the interpreter."""
+
+REFUSED_NODES = {
+    ast.AsyncFunctionDef: "async functions are not supported; write a plain function",
+    ast.AsyncFor: "async for is not supported; use a plain for loop",
+    ast.AsyncWith: "async with is not supported; use a plain with block",
+    ast.Await: "await is not supported; call the function directly",
+}
+
+
+def check_attribute_name(name: str) -> None:
+    """Refuse private, dunder and frame-like attribute names (used statically and by getattr).
+
+    Example: check_attribute_name("upper") passes; check_attribute_name("_os") raises.
+    """
+    if name.startswith("_") and name not in READABLE_DUNDER_ATTRIBUTES:
+        raise InterpreterError(
+            f"Access to '{name}' is not allowed: attributes that start with '_' are private. "
+            "Use the object's public methods and attributes instead."
+        )
+    if name in FORBIDDEN_ATTRIBUTES or name.startswith("co_"):
+        raise InterpreterError(
+            f"Access to '{name}' is not allowed: frames, code objects, tracebacks and "
+            "generator internals are out of reach."
+        )
+
+
+def validate(tree: ast.Module) -> None:
+    """Raise InterpreterError for the first construct the sandbox refuses; otherwise return."""
+    for node in ast.walk(tree):
+        try:
+            _check_node(node)
+        except InterpreterError as error:
+            line = getattr(node, "lineno", None)
+            raise InterpreterError(f"Line {line}: {error}" if line else str(error)) from None
+
+
+def _check_node(node: ast.AST) -> None:
+    if type(node) in REFUSED_NODES:
+        raise InterpreterError(REFUSED_NODES[type(node)])
+    if isinstance(node, ast.Name):
+        _check_name(node.id, loading=isinstance(node.ctx, ast.Load))
+    elif isinstance(node, ast.Attribute):
+        if not _is_super_dunder(node):
+            check_attribute_name(node.attr)
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        _check_import(node)
+    elif isinstance(node, ast.ClassDef):
+        _check_class(node)
+    elif isinstance(node, ast.FunctionDef):
+        if node.name.startswith("__") and node.name not in SAFE_DUNDER_METHODS:
+            raise InterpreterError(
+                f"Defining '{node.name}' is not allowed; dunder methods are limited to: "
+                + ", ".join(sorted(SAFE_DUNDER_METHODS))
+            )
+    elif isinstance(node, ast.arg):
+        _check_name(node.arg, loading=False)
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        for name in node.names:
+            _check_name(name, loading=False)
+    elif isinstance(node, ast.ExceptHandler) and node.name:
+        _check_name(node.name, loading=False)
+    elif isinstance(node, ast.MatchClass):
+        for name in node.kwd_attrs:
+            check_attribute_name(name)
+    elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+        _check_name(node.name, loading=False)
+    elif isinstance(node, ast.MatchMapping) and node.rest:
+        _check_name(node.rest, loading=False)
+    elif isinstance(node, ast.keyword) and node.arg:
+        _check_name(node.arg, loading=False)
+
+
+def _check_name(name: str, loading: bool) -> None:
+    if name.startswith("__") and not (loading and name in ALLOWED_DUNDER_NAMES):
+        raise InterpreterError(
+            f"The name '{name}' is not allowed: names that start with '__' belong to the "
+            "interpreter. Pick another name."
+        )
+
+
+def _is_super_dunder(node: ast.Attribute) -> bool:
+    """`super().__init__(...)`: the one dunder attribute access classes need."""
+    call = node.value
+    return (
+        node.attr in SAFE_DUNDER_METHODS
+        and isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and call.func.id == "super"
+    )
+
+
+def _check_import(node: ast.Import | ast.ImportFrom) -> None:
+    if isinstance(node, ast.ImportFrom):
+        if node.level:
+            raise InterpreterError("Relative imports are not allowed; import by full name.")
+        for alias in node.names:
+            if alias.name == "*":
+                raise InterpreterError(
+                    f"'from {node.module} import *' is not allowed; import the names you need."
+                )
+            check_attribute_name(alias.name)
+    for alias in node.names:
+        if alias.asname:
+            _check_name(alias.asname, loading=False)
+
+
+def _check_class(node: ast.ClassDef) -> None:
+    if node.keywords:
+        raise InterpreterError(
+            "Class keywords (metaclass=..., and the like) are not allowed; "
+            "write a plain class with base classes only."
+        )

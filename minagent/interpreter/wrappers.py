@@ -1,0 +1,157 @@
+"""Guarded stand-ins for the few module functions that can hang the host inside one C call.
+
+A guard in a loop cannot stop `math.factorial(10**7)` or a regex that backtracks forever: once
+CPython is inside C code, nothing Python-level runs until it returns. So those functions are
+replaced, when code reads them off their module, by versions that check the arguments first
+(`math`, `re`, `operator`), cut the wait short (`time.sleep`), or feed every item through the
+operation meter (`itertools`' endless iterators).
+
+Example:
+    >>> wrappers = module_wrappers(guards)
+    >>> wrappers[("math", "factorial")](10**7)
+    Traceback (most recent call last):
+    ...
+    minagent.interpreter.errors.InterpreterError: math.factorial(10000000) is over the limit ...
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .errors import BudgetExceededError, InterpreterError, Stop
+from .guards import Guards
+
+try:  # the regex parser moved in Python 3.11
+    from re import _constants as _sre_constants  # type: ignore[attr-defined]
+    from re import _parser as _sre_parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants as _sre_constants  # type: ignore[no-redef]
+    import sre_parse as _sre_parser  # type: ignore[no-redef]
+
+_REPEATS = {_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT}
+_POSSESSIVE = getattr(_sre_constants, "POSSESSIVE_REPEAT", None)
+_REGEX_FUNCTIONS = ("compile", "match", "search", "fullmatch", "findall", "finditer", "sub",
+                    "subn", "split")  # fmt: skip
+_ITERTOOLS_METERED = ("count", "cycle", "repeat", "product", "permutations", "combinations",
+                      "combinations_with_replacement")  # fmt: skip
+
+
+def metered(iterable: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
+    """Yield the items of an iterable, counting each one as an operation."""
+    for item in iterable:
+        tick()
+        yield item
+
+
+def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
+    """The table `Guards.getattr` consults when code reads a function off a module."""
+    table: dict[tuple[str, str], Any] = {
+        ("time", "sleep"): _bind(_sleep, guards),
+        ("operator", "pow"): guards.pow,
+        ("operator", "ipow"): guards.pow,
+        ("operator", "lshift"): guards.lshift,
+        ("operator", "ilshift"): guards.lshift,
+        ("operator", "mul"): guards.mul,
+        ("operator", "imul"): guards.mul,
+        ("operator", "mod"): guards.mod,
+        ("operator", "imod"): guards.mod,
+        ("operator", "attrgetter"): _refused("operator.attrgetter", "use a lambda"),
+        ("operator", "methodcaller"): _refused("operator.methodcaller", "use a lambda"),
+        ("string", "Formatter"): _refused("string.Formatter", "use f-strings or str.format"),
+    }
+    for name in ("factorial", "comb", "perm"):
+        table[("math", name)] = _bind(_math_capped, guards, getattr(math, name))
+    for name in _REGEX_FUNCTIONS:
+        table[("re", name)] = _bind(_regex_checked, getattr(re, name))
+    for name in _ITERTOOLS_METERED:
+        real = getattr(itertools, name)
+        table[("itertools", name)] = _bind(_metered_call, guards, real)
+    return table
+
+
+def _bind(function: Callable[..., Any], *bound: Any) -> Callable[..., Any]:
+    """Like functools.partial, but a closure: a partial's `.args` would hand the sandboxed code
+    our Guards object, while a closure's cells sit behind `__closure__`, which it cannot read."""
+
+    def bound_call(*args: Any, **kwargs: Any) -> Any:
+        return function(*bound, *args, **kwargs)
+
+    return bound_call
+
+
+def _refused(name: str, instead: str) -> Callable[..., Any]:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise InterpreterError(f"{name} is not available in the sandbox; {instead}.")
+
+    return refuse
+
+
+def _sleep(guards: Guards, seconds: float) -> None:
+    """time.sleep that never sleeps past the run's deadline."""
+    left = guards.meter.seconds_left()
+    if seconds > left:
+        time.sleep(max(left, 0))
+        guards.meter.tick()  # the clock has run out: this raises the timeout
+        raise Stop(BudgetExceededError("time.sleep went past the time limit.", limit="timeout"))
+    time.sleep(seconds)
+
+
+def _math_capped(guards: Guards, function: Callable[..., Any], n: Any, *rest: Any) -> Any:
+    if isinstance(n, int) and n > guards.budgets.max_factorial_arg:
+        raise InterpreterError(
+            f"math.{function.__name__}({n}) is over the limit of "
+            f"{guards.budgets.max_factorial_arg:,}: the result would take too long to build. "
+            "Use math.lgamma for the logarithm, or a smaller n."
+        )
+    return function(n, *rest)
+
+
+def _metered_call(guards: Guards, function: Callable[..., Any], *args: Any, **kw: Any) -> Any:
+    return metered(function(*args, **kw), guards.meter.tick)
+
+
+def _regex_checked(function: Callable[..., Any], pattern: Any, *args: Any, **kw: Any) -> Any:
+    if isinstance(pattern, (str, bytes)):
+        _check_pattern(pattern)
+    return function(pattern, *args, **kw)
+
+
+@functools.lru_cache(maxsize=256)
+def _check_pattern(pattern: str | bytes) -> None:
+    """Refuse nested unbounded repeats like (a+)+ or (\\w*)*: they backtrack exponentially."""
+    try:
+        parsed = _sre_parser.parse(pattern)
+    except re.error:
+        return  # let re raise its own, clearer error
+    if _nested_repeat(parsed, inside=False):
+        raise InterpreterError(
+            "This regular expression nests one unbounded repeat inside another (like (a+)+), "
+            "which can take exponential time. Rewrite it without the nesting."
+        )
+
+
+def _nested_repeat(items: Any, inside: bool) -> bool:
+    for op, arg in items:
+        if op in _REPEATS or op == _POSSESSIVE:
+            low, high, sub = arg
+            unbounded = high == _sre_constants.MAXREPEAT or high > 1000
+            if unbounded and inside:
+                return True
+            if _nested_repeat(sub, inside or unbounded):
+                return True
+        elif op == _sre_constants.SUBPATTERN:
+            if _nested_repeat(arg[-1], inside):
+                return True
+        elif op == _sre_constants.BRANCH:
+            if any(_nested_repeat(branch, inside) for branch in arg[1]):
+                return True
+        elif op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+            if _nested_repeat(arg[1], inside):
+                return True
+    return False
