@@ -621,6 +621,8 @@ CALL_ID_LENGTH = 9
 NAME_KEYS = ("name", "tool", "function", "tool_name")
 ARGUMENT_KEYS = ("arguments", "parameters", "args", "input")
 CALL_KEYS = {*NAME_KEYS, *ARGUMENT_KEYS, "id", "type"}
+# Keys under which models nest their calls (OpenAI's own, and ReAct-style JSON).
+WRAPPER_KEYS = ("tool_calls", "tool_call", "function_call", "action")
 # Hermes/Qwen-style models wrap calls in tags; an unclosed tag runs to the end.
 TAG_RE = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 # A fenced block: ```lang ... ``` (an unclosed fence runs to the end).
@@ -701,10 +703,13 @@ def _to_calls(value: Any, where: str, strict: bool) -> list[ToolCall] | None:
     if isinstance(value, list):
         found = [_to_calls(item, where, strict) for item in value]
         if all(calls is None for calls in found):
-            return None if not strict or value else []
+            return [] if strict else None  # (strict items that are not calls raised already)
         return [call for calls in found for call in calls or []]
-    if isinstance(value, dict) and isinstance(value.get("tool_calls"), list):
-        return _to_calls(value["tool_calls"], where, strict=True)
+    if isinstance(value, dict):
+        # A call wrapped in a bigger object: {"thought": "...", "action": {"name": ...}}
+        for key in WRAPPER_KEYS:
+            if isinstance(value.get(key), (dict, list)):
+                return _to_calls(value[key], where, strict)
     if not isinstance(value, dict) or not any(key in value for key in NAME_KEYS):
         if strict:
             raise _parse_error(f"expected an object with a tool name, got {_got(value)}", where)

@@ -690,6 +690,9 @@ def names_and_args(calls: list[ToolCall]) -> list[tuple[str, dict]]:
         '"arguments": "{\\"q\\": \\"cats\\"}"}}',
         '{"tool_calls": [{"function": {"name": "search", "arguments": {"q": "cats"}}}]}',
         '[{"name": "search", "arguments": {"q": "cats"}}]',
+        '{"thought": "look it up", "action": {"name": "search", "arguments": {"q": "cats"}}}',
+        '{"function_call": {"name": "search", "arguments": "{\\"q\\": \\"cats\\"}"}}',
+        '<tool_call>{"tool_call": {"tool": "search", "args": {"q": "cats"}}}</tool_call>',
     ],
 )
 def test_one_call_in_every_accepted_shape_and_place(text):
@@ -730,6 +733,7 @@ def test_ids_are_kept_or_made_unique():
         'The record is {"name": "Ada", "age": 36}.',  # JSON, but not a call
         '```python\nprint({"name": "x"})\n```',  # code in another language
         "```json\n[1, 2, 3]\n```",
+        '{"action": {"type": "click", "x": 3}}',  # wrapped, but not a call
     ],
 )
 def test_text_without_calls_gives_an_empty_list(text):
