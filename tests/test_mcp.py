@@ -5,6 +5,7 @@ its test, whatever the test did to it.
 """
 
 import csv
+import json
 import sys
 from pathlib import Path
 
@@ -14,8 +15,10 @@ import psutil
 import pytest
 
 from minagent import mcp
+from minagent.agents import AgentModelError, CodeAgent, ToolCallingAgent
 from minagent.data import data_path
 from minagent.mcp import MCPServerError, MCPToolError, main_serve_tools, mcp_tools
+from minagent.models import ScriptedModel
 from minagent.servers import revenue as revenue_server
 from minagent.tools import ToolArgumentError
 
@@ -122,6 +125,76 @@ def test_python_name_rules():
     assert mcp._python_name("2fast", taken) == "_2fast"
     assert mcp._python_name("import", taken) == "_import"
     assert mcp._python_name("a.b", {"a_b"}) == "a_b_2"
+
+
+# ---------------------------------------------------------------------------
+# Agents using a server's tools
+# ---------------------------------------------------------------------------
+
+
+def _call(name: str, **arguments) -> str:
+    return json.dumps({"name": name, "arguments": arguments})
+
+
+def test_tool_calling_agent_uses_the_servers_tools(revenue_tools):
+    table = _revenue_table()
+    model = ScriptedModel(
+        [
+            _call("revenue_change", country="France"),
+            _call("revenue", country="Narnia", period="after"),
+            _call("final_answer", answer="France"),
+        ]
+    )
+    agent = ToolCallingAgent(list(revenue_tools.values()), model, verbosity=0)
+    assert agent.run("Which country lost the most revenue?") == "France"
+    first, second, _ = agent.memory.steps
+    expected = round(table["France"]["after"] - table["France"]["before"], 2)
+    assert first.observation == json.dumps(expected) and first.error is None
+    # The server's error reached the model as an observation, not as a crash.
+    assert "unknown country 'Narnia'; known countries" in second.error
+    # And the model saw the servers' schemas in its system prompt.
+    assert "revenue_change" in model.calls[0][0].content
+
+
+def test_code_agent_calls_the_servers_tools_as_functions(revenue_tools):
+    table = _revenue_table()
+    oracle = min(table, key=lambda c: table[c]["after"] - table[c]["before"])
+    code = (
+        "worst, drop = None, 0\n"
+        "for country in list_countries():\n"
+        "    change = revenue_change(country=country)\n"
+        "    if change < drop:\n"
+        "        worst, drop = country, change\n"
+        "print(worst, drop)"
+    )
+    model = ScriptedModel(
+        [
+            f"```python\n{code}\n```",
+            "```python\nrevenue(country='Atlantis', period='before')\n```",
+            "```python\nfinal_answer(worst)\n```",
+        ]
+    )
+    agent = CodeAgent(list(revenue_tools.values()), model, verbosity=0)
+    assert agent.run("Which country lost the most revenue?") == oracle
+    first, second, _ = agent.memory.steps
+    assert first.observation.startswith(f"{oracle} -")
+    assert "MCPToolError" in second.error and "unknown country 'Atlantis'" in second.error
+
+
+def test_a_crash_is_an_observation_and_the_run_goes_on():
+    model = ScriptedModel([_call("crash"), _call("final_answer", answer="gave up")])
+    with mcp_tools(sys.executable, FAULTY) as tools:
+        agent = ToolCallingAgent(tools, model, verbosity=0)
+        assert agent.run("Crash the server.") == "gave up"
+    assert "has stopped" in agent.memory.steps[0].error
+
+
+def test_the_server_stops_when_the_agent_run_fails():
+    # The script runs out after one step: the run raises inside the block.
+    model = ScriptedModel([_call("echo", text="hi")])
+    with pytest.raises(AgentModelError):
+        with mcp_tools(sys.executable, FAULTY) as tools:
+            ToolCallingAgent(tools, model, verbosity=0, retry_delay=0).run("Echo forever.")
 
 
 # ---------------------------------------------------------------------------
