@@ -8,7 +8,7 @@ The changes:
     obj.name = v        ->  __mg_setattr__(obj, "name", v)        (no writes to modules/classes)
     (a.b, c) = v        ->  (__mg_target__(a).b, c) = v           (the same check, via a proxy)
     a ** b, a << b      ->  __mg_pow__(a, b), __mg_lshift__(a, b) (size checked first)
-    a * b, a % b        ->  __mg_mul__(a, b), __mg_mod__(a, b)    (unless b is a small number)
+    a * b, a % b        ->  __mg_mul__(a, b), __mg_mod__(a, b)    (unless a literal makes it safe)
     f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
     loop/def/lambda     ->  __mg_tick__() first                   (operation and time budget)
     [... for x in xs]   ->  [... for x in xs if __mg_tickc__()]
@@ -88,8 +88,9 @@ class Rewriter(ast.NodeTransformer):
 
     def _guard_for(self, op: ast.operator, right: ast.expr, left: ast.expr) -> str | None:
         if isinstance(op, ast.Mod):
-            # `i % 2` is everywhere; only `fmt % args` can pad a string to any width.
-            return None if _small_number(right) else "__mg_mod__"
+            # `fmt % args` can pad a string to any width, and fmt may be any variable,
+            # so only a literal number on the left is certain to be arithmetic.
+            return None if _small_number(left) else "__mg_mod__"
         if isinstance(op, ast.Mult) and (_small_number(right) or _small_number(left)):
             return None
         return _GUARDED_OPS.get(type(op))
