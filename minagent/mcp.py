@@ -148,6 +148,10 @@ async def _connect(params: StdioServerParameters, errlog: IO[bytes], timeout: fl
     with anyio.fail_after(timeout) as start_up:
         async with Client(stdio_client(params, errlog=errlog)) as client:
             listed = await _list_tools(client)
+            # The SDK imports jsonschema on the first call, to check results against output
+            # schemas: seconds on a busy machine. Paid now, under the start-up deadline, it
+            # cannot eat into the first call's timeout.
+            await anyio.to_thread.run_sync(importlib.import_module, "jsonschema")
             # Started: from here on, each call has its own deadline instead.
             start_up.deadline = math.inf
             yield client, listed
