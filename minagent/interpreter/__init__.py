@@ -16,12 +16,15 @@ from .budgets import Budgets
 from .core import Interpreter, RunResult
 from .errors import BudgetExceededError, InterpreterError
 from .imports import SAFE_STDLIB
+from .process import ChildKilledError, ProcessInterpreter
 
 __all__ = [
     "Budgets",
     "BudgetExceededError",
+    "ChildKilledError",
     "Interpreter",
     "InterpreterError",
+    "ProcessInterpreter",
     "RunResult",
     "SAFE_STDLIB",
 ]

@@ -146,7 +146,10 @@ class Meter:
         self._arm(self.budgets.max_operations, time.monotonic() + self.budgets.timeout)
         self._timer = threading.Timer(self.budgets.timeout, self._set_countdown, args=(-1,))
         self._timer.daemon = True
-        self._timer.start()
+        try:
+            self._timer.start()
+        except RuntimeError:  # no threads allowed (RLIMIT_NPROC): the ticks still read the clock
+            self._timer = None
 
     def idle(self) -> None:
         """Between runs: a small operation allowance and no clock (the host is waiting)."""

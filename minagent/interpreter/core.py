@@ -127,6 +127,10 @@ class Interpreter:
             error: InterpreterError = failure.reason
         elif isinstance(failure, BudgetExceededError):
             error = failure
+        elif isinstance(failure, MemoryError):
+            error = BudgetExceededError(
+                "Ran out of memory. Work on smaller pieces of data.", limit="memory"
+            )
         elif isinstance(failure, InterpreterError):
             error = InterpreterError(_with_line(str(failure), failure.__traceback__, code))
         else:

@@ -1,0 +1,134 @@
+"""The child side of process isolation: `python -m minagent.interpreter.worker`.
+
+The worker reads requests on stdin and writes replies on stdout, so any launcher can start it
+(process.py starts it directly; minagent/sandbox.py starts it under bubblewrap). Its own
+stdout is moved out of the way first: fd 1 then points at stderr, so nothing a library prints
+can corrupt the channel.
+
+Protocol (protocol.py). Every message is an 8-byte big-endian length followed by that many
+bytes of a pickled dict. The parent trusts nothing the child sends: it unpickles with
+`SafeUnpickler`, which accepts plain data only (numbers, strings, bytes, lists, tuples, dicts,
+sets, dates, decimals), and values that are not plain data travel as their repr().
+
+    parent -> child                                   child -> parent
+    {"op": "init", "authorized_imports": [...],       {"op": "ready"}
+     "tool_names": [...], "budgets": {...}}
+    {"op": "run", "code": "..."}                      {"op": "tool_call", "name", "args",
+                                                       "kwargs"} (zero or more), then
+                                                      {"op": "result", "ok": True,
+                                                       "output": <pickle bytes or None>,
+                                                       "output_repr": str, "logs": str,
+                                                       "is_final_answer": bool}
+                                                      or {"op": "result", "ok": False,
+                                                       "error": str, "limit": str | None,
+                                                       "logs": str}
+    {"op": "tool_result", "value": ...}               (answers a tool_call; or "error": str)
+    {"op": "state"}                                   {"op": "state", "values": {name: blob}}
+    {"op": "set_state", "values": {name: value}}      {"op": "ok"}
+
+OS limits (RLIMIT_AS, RLIMIT_CPU per run, RLIMIT_FSIZE, RLIMIT_NPROC, no core files) are set by
+the worker itself from the init message, so they hold under any launcher.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import resource
+import sys
+from typing import Any, BinaryIO
+
+from .budgets import MAX_CHILD_PROCESSES, MAX_FILE_BYTES, Budgets
+from .core import Interpreter
+from .errors import BudgetExceededError, InterpreterError
+from .protocol import receive_bytes, send, to_blob
+
+
+def apply_limits(budgets: Budgets) -> None:
+    """OS limits for this process; CPU time is armed per run in `arm_cpu`."""
+    megabytes = budgets.memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (megabytes, megabytes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_CHILD_PROCESSES, MAX_CHILD_PROCESSES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def arm_cpu(budgets: Budgets) -> None:
+    """Allow `cpu_seconds` more CPU time from now (RLIMIT_CPU counts the process lifetime)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = math.ceil(usage.ru_utime + usage.ru_stime)
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    resource.setrlimit(resource.RLIMIT_CPU, (used + budgets.cpu_seconds, hard))
+
+
+class _ToolProxy:
+    """A tool as seen in the child: each call is sent to the parent and answered there."""
+
+    def __init__(self, name: str, reader: BinaryIO, writer: BinaryIO) -> None:
+        self.name, self.reader, self.writer = name, reader, writer
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        send(self.writer, {"op": "tool_call", "name": self.name, "args": args, "kwargs": kwargs})
+        data = receive_bytes(self.reader)
+        if data is None:
+            raise SystemExit(0)  # the parent went away
+        reply = pickle.loads(data)  # the parent is trusted
+        if reply.get("error") is not None:
+            raise InterpreterError(reply["error"])
+        return reply["value"]
+
+
+def run_one(interpreter: Interpreter, code: str) -> dict:
+    """Run code and turn the outcome into a result message."""
+    try:
+        result = interpreter.run(code)
+    except InterpreterError as error:
+        limit = error.limit if isinstance(error, BudgetExceededError) else None
+        logs = getattr(error, "logs", "")
+        return {"op": "result", "ok": False, "error": str(error), "limit": limit, "logs": logs}
+    return {
+        "op": "result",
+        "ok": True,
+        "output": to_blob(result.output),
+        "output_repr": repr(result.output),
+        "logs": result.logs,
+        "is_final_answer": result.is_final_answer,
+    }
+
+
+def serve(reader: BinaryIO, writer: BinaryIO) -> None:
+    """Answer requests until the parent closes stdin."""
+    data = receive_bytes(reader)
+    if data is None:
+        return
+    init = pickle.loads(data)
+    budgets = Budgets(**init["budgets"])
+    tools = {name: _ToolProxy(name, reader, writer) for name in init["tool_names"]}
+    interpreter = Interpreter(init["authorized_imports"], tools=tools, budgets=budgets)
+    apply_limits(budgets)
+    send(writer, {"op": "ready"})
+    while (data := receive_bytes(reader)) is not None:
+        request = pickle.loads(data)
+        if request["op"] == "run":
+            arm_cpu(budgets)
+            send(writer, run_one(interpreter, request["code"]))
+        elif request["op"] == "state":
+            values = {name: (to_blob(v), repr(v)) for name, v in interpreter.state.items()}
+            send(writer, {"op": "state", "values": values})
+        elif request["op"] == "set_state":
+            interpreter.state.update(request["values"])
+            send(writer, {"op": "ok"})
+
+
+def main() -> None:
+    """Entry point: keep the real stdout for the channel, send fd 1 to stderr."""
+    writer = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    sys.dont_write_bytecode = True  # RLIMIT_FSIZE is 0: no .pyc files
+    serve(sys.stdin.buffer, writer)
+
+
+if __name__ == "__main__":
+    main()

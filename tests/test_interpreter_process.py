@@ -1,0 +1,127 @@
+"""Process isolation: the same interpreter in a child process, killed by OS limits."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from minagent.interpreter import (
+    Budgets,
+    ChildKilledError,
+    Interpreter,
+    InterpreterError,
+    ProcessInterpreter,
+)
+from minagent.interpreter.process import worker_env
+
+
+@pytest.fixture(scope="module")
+def child() -> ProcessInterpreter:
+    calls: list[str] = []
+
+    def lookup(key: str) -> str:
+        calls.append(key)
+        return key.upper()
+
+    interpreter = Interpreter(
+        authorized_imports=["math", "re"], tools={"lookup": lookup}, isolation="process"
+    )
+    interpreter.calls = calls  # type: ignore[attr-defined]
+    yield interpreter
+    interpreter.close()
+
+
+def test_isolation_process_returns_a_process_interpreter(child: ProcessInterpreter) -> None:
+    assert isinstance(child, ProcessInterpreter)
+
+
+def test_runs_code_and_keeps_state_across_runs(child: ProcessInterpreter) -> None:
+    first = child.run("import math\nprint('pid', 1)\nx = math.factorial(5)\nx")
+    assert (first.output, first.logs, first.is_final_answer) == (120, "pid 1\n", False)
+    assert child.run("x + 1").output == 121
+    assert child.state["x"] == 120
+
+
+def test_code_runs_in_another_process(child: ProcessInterpreter) -> None:
+    host = Interpreter(authorized_imports=["*"])
+    assert child.run("def f():\n    return 1\n'f'").output == "f"
+    assert "f" not in host.state  # nothing leaked into this process
+    assert child.run("final_answer([1, 2])").is_final_answer
+
+
+def test_tools_run_in_the_parent(child: ProcessInterpreter) -> None:
+    assert child.run("lookup('abc') + lookup(key='d')").output == "ABCD"
+    assert child.calls[-2:] == ["abc", "d"]  # type: ignore[attr-defined]
+
+
+def test_state_writes_reach_the_child(child: ProcessInterpreter) -> None:
+    child.state["given"] = {"rows": [1, 2, 3]}
+    child.state.update(extra=4)
+    assert child.run("sum(given['rows']) + extra").output == 10
+
+
+def test_non_plain_output_comes_back_as_repr(child: ProcessInterpreter) -> None:
+    output = child.run("class Thing:\n    def __repr__(self):\n        return 'Thing!'\nThing()")
+    assert output.output == "Thing!"
+
+
+def test_guards_still_apply_in_the_child(child: ProcessInterpreter) -> None:
+    with pytest.raises(InterpreterError, match="Authorised imports: math, re") as info:
+        child.run("print('before')\nimport os")
+    assert info.value.logs == "before\n"
+    assert child.run("1 + 1").output == 2
+
+
+def test_child_environment_carries_no_secrets() -> None:
+    os.environ["MINAGENT_TEST_SECRET"] = "hunter2"
+    try:
+        assert "MINAGENT_TEST_SECRET" not in worker_env()
+    finally:
+        del os.environ["MINAGENT_TEST_SECRET"]
+
+
+def test_memory_limit_stops_a_bomb_the_guards_let_through() -> None:
+    with ProcessInterpreter(budgets=Budgets(memory_mb=400)) as interpreter:
+        with pytest.raises(InterpreterError) as info:
+            interpreter.run(
+                "blocks = []\nfor i in range(1000):\n    blocks.append(bytearray(10**7))"
+            )
+        assert getattr(info.value, "limit", None) == "memory"
+        assert interpreter.run("2 + 2").output == 4
+
+
+def test_cpu_limit_kills_the_child() -> None:
+    budgets = Budgets(cpu_seconds=1, timeout=30, max_operations=10**12)
+    with ProcessInterpreter(budgets=budgets) as interpreter:
+        interpreter.run("kept = 1")
+        with pytest.raises(ChildKilledError, match="CPU time") as info:
+            interpreter.run("n = 0\nwhile True:\n    n += 1")
+        assert info.value.limit == "cpu"
+        # A fresh child takes over; the old state is gone, as the message said.
+        with pytest.raises(InterpreterError, match="NameError"):
+            interpreter.run("kept")
+
+
+def test_wall_clock_kills_a_child_stuck_in_c() -> None:
+    """A backtracking regex the nesting check does not catch: only the kill stops it."""
+    with ProcessInterpreter(authorized_imports=["re"], budgets=Budgets(timeout=0.5)) as child:
+        with pytest.raises(ChildKilledError, match="wall-clock") as info:
+            child.run("import re\nre.match('(a|aa)*c', 'a' * 60)")
+        assert info.value.limit == "timeout"
+        assert child.run("'alive'").output == "alive"
+
+
+def test_file_size_limit_is_set_in_the_child() -> None:
+    with ProcessInterpreter() as interpreter:
+        interpreter.run("1")
+        pid_limits = open(f"/proc/{interpreter._child.pid}/limits").read()
+    assert "Max file size             0" in pid_limits
+    assert "Max core file size        0" in pid_limits
+
+
+def test_process_limit_is_set_in_the_child() -> None:
+    with ProcessInterpreter() as interpreter:
+        interpreter.run("1")
+        pid_limits = open(f"/proc/{interpreter._child.pid}/limits").read()
+    assert "Max processes             0" in pid_limits
