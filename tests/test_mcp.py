@@ -6,6 +6,7 @@ its test, whatever the test did to it.
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import anyio
 import mcp_servers  # tests/mcp_servers.py: pytest puts the tests folder on sys.path
 import psutil
 import pytest
+from mcp import Client
 
 from minagent import mcp
 from minagent.agents import AgentModelError, CodeAgent, ToolCallingAgent
@@ -222,6 +224,22 @@ def test_a_server_that_never_answers_trips_the_start_timeout():
             pass
 
 
+def test_a_hung_server_behind_a_wrapper_leaves_no_grandchild():
+    # sh runs the server as its child (not exec): killing only sh would orphan the server,
+    # which then escapes a check of our own children. So look for it by a unique argument.
+    marker = f"minagent-test-marker-{os.getpid()}"
+    script = '"$0" "$@"; echo "wrapper done"'
+    command = ["-c", script, sys.executable, *FAULTY, "hang-on-start", marker]
+    with pytest.raises(MCPServerError, match="within 3 s"):
+        with mcp_tools("sh", command, start_timeout=3):
+            pass
+    assert not [
+        p.pid
+        for p in psutil.process_iter(["cmdline", "status"])
+        if marker in (p.info["cmdline"] or []) and p.info["status"] != psutil.STATUS_ZOMBIE
+    ]
+
+
 def test_quoted_stderr_is_capped():
     with pytest.raises(MCPServerError) as info:
         with mcp_tools(sys.executable, [*FAULTY, "noisy-exit"]):
@@ -301,6 +319,20 @@ def test_served_tools_report_errors_to_the_client():
         # The server validates too: a direct call skips the client-side check.
         with pytest.raises(MCPToolError, match="argument 'a': expected integer"):
             served["add"](a="two")
+
+
+def test_an_unknown_tool_name_is_an_error_result():
+    # In process (the SDK connects a client straight to a server object): the name is not
+    # one a listing would offer, so only a hand-made request can send it.
+    async def call_unknown():
+        async with Client(mcp._server(mcp_servers.TOOLS, "test")) as client:
+            return await client.call_tool("subtract", {"a": 1})
+
+    result = anyio.run(call_unknown)
+    assert result.is_error
+    assert result.content[0].text == (
+        "unknown tool 'subtract'; available tools: add, describe, divide, move"
+    )
 
 
 @pytest.mark.parametrize(
