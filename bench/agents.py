@@ -294,6 +294,40 @@ def print_table(results: dict[str, dict[str, float]], n_tasks: int) -> None:
             )
 
 
+def prompt_sizes(url: str) -> None:
+    """System prompt sizes with the two bench tools, in SmolLM2 tokens."""
+    import smolagents
+    from llama_cpp import Llama
+
+    from minagent.agents import CodeAgent, ToolCallingAgent
+    from minagent.models import ScriptedModel, embedded_model_path
+    from minagent.tools import tool
+
+    vocab = Llama(model_path=str(embedded_model_path()), vocab_only=True, verbose=False)
+
+    def count(text: str) -> int:
+        return len(vocab.tokenize(text.encode(), add_bos=False, special=True))
+
+    ours = [tool(get_temperature), tool(get_population)]
+    theirs = [smolagents.tool(get_temperature), smolagents.tool(get_population)]
+    model = smolagents.OpenAIServerModel(model_id=MODEL_NAME, api_base=url, api_key="none")
+    sizes = {
+        "code": (
+            count(CodeAgent(ours, ScriptedModel([]), verbosity=0).system_prompt()),
+            count(smolagents.CodeAgent(tools=theirs, model=model).system_prompt),
+        ),
+        "tool": (
+            count(ToolCallingAgent(ours, ScriptedModel([]), verbosity=0).system_prompt()),
+            count(smolagents.ToolCallingAgent(tools=theirs, model=model).system_prompt),
+        ),
+    }
+    for kind, (mine, smol) in sizes.items():
+        print(
+            f"{kind} agent system prompt (2 tools): minagent {mine} tokens, "
+            f"smolagents {smol} tokens (x{mine / smol:.2f})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", type=int, default=len(TASKS), help="run the first N tasks")
@@ -301,6 +335,7 @@ def main() -> None:
     args = parser.parse_args()
     tasks = TASKS[: args.tasks]
     server, url = start_server()
+    prompt_sizes(url)
     results = {}
     try:
         for name in args.agents:

@@ -536,6 +536,9 @@ class CodeAgent(MultiStepAgent):
 
     def start(self, additional_args: dict[str, Any]) -> None:
         # A fresh interpreter per run: variables persist across the steps of one run only.
+        # The last run's interpreter stays open until then, so its state can be inspected.
+        if hasattr(self.interpreter, "close"):
+            self.interpreter.close()
         self.interpreter = make_executor(self.executor, self.authorized_imports, self.tools)
         self.interpreter.state.update(additional_args)
 

@@ -145,11 +145,14 @@ def test_memory_round_trip_and_replay_input():
     assert loaded.steps[0].code == "x = add(1, 2)\nprint(x)"
 
 
-def test_process_executor_runs_the_same_code():
-    agent = agent_with(
-        [code("x = add(2, 3)\nprint(x)"), code("final_answer(x * 2)")], executor="process"
-    )
-    assert agent.run("task") == 10
+def test_process_executor_runs_the_same_code_and_each_run_starts_fresh():
+    replies = [code("x = add(2, 3)\nprint(x)"), code("final_answer(x * y)")]
+    replies += [code("print(x)"), code("final_answer('fresh')")]
+    agent = agent_with(replies, executor="process")
+    assert agent.run("task", additional_args={"y": 2}) == 10
+    assert agent.interpreter.state["x"] == 5
+    assert agent.run("again") == "fresh"
+    assert "'x'" in agent.memory.steps[0].error
 
 
 def test_unknown_executor_is_refused():
