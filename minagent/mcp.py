@@ -39,9 +39,9 @@ from contextlib import ExitStack, asynccontextmanager, contextmanager
 from typing import IO, Any
 
 import anyio
-import mcp_types as types
+import anyio.to_thread
 from anyio.from_thread import BlockingPortal, start_blocking_portal
-from mcp import Client, MCPError, StdioServerParameters
+from mcp import Client, MCPError, StdioServerParameters, types
 from mcp.client.stdio import stdio_client
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
