@@ -124,7 +124,10 @@ def describe_exit(status: int | None) -> str:
     """Why a kernel died, for a learner: `describe_exit(137)` -> 'killed by SIGKILL'."""
     if status is None:
         return "the kernel stopped answering"
-    if status > 128:
-        name = signal.Signals(status - 128).name if status - 128 < signal.NSIG else "a signal"
+    # The launcher exits with 128 + N when the kernel got signal N; Popen reports -N when the
+    # launcher itself was killed (a submission that killed its process group or its parent).
+    signum = -status if status < 0 else status - 128 if status > 128 else 0
+    if signum:
+        name = signal.Signals(signum).name if signum < signal.NSIG else f"signal {signum}"
         return f"the kernel was killed by {name}"
     return f"the kernel exited with status {status} (os._exit, sys.exit or a crash in a cell)"
