@@ -33,8 +33,14 @@ SERVED_ENV = {"PYTHONPATH": str(TESTS)}
 
 
 def _live_children() -> set[int]:
-    children = psutil.Process().children(recursive=True)
-    return {p.pid for p in children if p.is_running() and p.status() != psutil.STATUS_ZOMBIE}
+    alive = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                alive.add(child.pid)
+        except psutil.NoSuchProcess:  # it ended while we looked: not a survivor
+            pass
+    return alive
 
 
 @pytest.fixture(autouse=True)
@@ -279,7 +285,7 @@ def test_the_server_stops_when_the_agent_fails():
             raise KeyError("agent failed")
 
 
-def test_a_call_after_the_block_is_a_clear_error(revenue_tools):
+def test_a_call_after_the_block_is_a_clear_error():
     with mcp_tools(sys.executable, FAULTY) as tools:
         echo = {t.name: t for t in tools}["echo"]
     with pytest.raises(MCPToolError, match=r"inside the `with mcp_tools\(...\)` block"):
