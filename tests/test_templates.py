@@ -551,3 +551,21 @@ def test_embedded_gguf_metadata_is_read_without_llama_cpp():
         "bos_token": "<|im_start|>",
         "eos_token": "<|im_end|>",
     }
+
+
+def test_gguf_reader_agrees_with_llama_cpp():
+    # llama.cpp's own reader is the oracle. It reports scalar and string entries (as
+    # text, in its own number format) and leaves arrays out.
+    from llama_cpp import Llama
+
+    path = smollm2_gguf()
+    theirs = Llama(model_path=str(path), vocab_only=True, verbose=False).metadata
+    mine = read_gguf_metadata(path)
+
+    def as_llama_cpp_text(value):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return f"{value:f}" if isinstance(value, float) else str(value)
+
+    assert theirs and theirs.keys() <= mine.keys()
+    assert {key: as_llama_cpp_text(mine[key]) for key in theirs} == theirs
