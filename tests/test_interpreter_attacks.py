@@ -34,7 +34,7 @@ from minagent.interpreter import Budgets, Interpreter, InterpreterError
 
 PWNED = Path("/tmp/minagent_interpreter_pwned")
 AUTHORISED = ["math", "random", "statistics", "collections", "re", "time", "itertools",
-              "functools", "operator", "string", "json", "queue", "doctest", "numbers"]  # fmt: skip
+              "functools", "operator", "string", "json", "queue", "doctest", "numbers", "typing"]  # fmt: skip
 
 GEN = "def g():\n    yield 1\ngen = g()\n"
 EXC = "try:\n    1 / 0\nexcept Exception as e:\n    err = e\n"
@@ -119,6 +119,23 @@ ATTACKS = {
     "closure via getattr": ("getattr(final_answer, '__closure__')", "not allowed"),
     "wrapped function internals": ("import time\ntime.sleep.func", "AttributeError"),
     "dunder keyword name": ("def f(**kw):\n    return kw\nf(__globals__=1)", "not allowed"),
+    "str subclass attribute name": (
+        "class S(str):\n    def startswith(self, *a):\n        return False\ngetattr((), S('__class__'))",
+        "plain strings",
+    ),
+    # -- code that libraries would eval() unguarded ---------------------------------------
+    "string annotation": ("def f(x: '().__class__'):\n    pass", "String annotations"),
+    "string annotation nested": (
+        "def f() -> list['().__class__']:\n    pass",
+        "String annotations",
+    ),
+    "string variable annotation": ("x: '().__class__' = 1", "String annotations"),
+    "typing.get_type_hints": ("import typing\ntyping.get_type_hints(len)", "not available"),
+    "typing.ForwardRef": ("import typing\ntyping.ForwardRef('().__class__')", "not available"),
+    "functools.singledispatch": (
+        "from functools import singledispatch\n@singledispatch\ndef f(x):\n    pass",
+        "not available",
+    ),
     # -- frames, generators, tracebacks ----------------------------------------------------
     "generator frame": (GEN + "gen.gi_frame.f_globals", "not allowed"),
     "generator frame back": (GEN + "next(gen)\ngen.gi_frame.f_back.f_builtins", "not allowed"),
@@ -218,6 +235,32 @@ ATTACKS = {
     "percent star bomb": ("'%*d' % (10 ** 10, 1)", "over the limit"),
     "operator.mul bomb": ("import operator\noperator.mul('a', 10 ** 10)", "items"),
     "operator.pow bomb": ("import operator\noperator.pow(10, 10 ** 10)", "bits"),
+    "int subclass lies to pow": (
+        "class I(int):\n    def __gt__(self, o):\n        return False\n"
+        "    def bit_length(self):\n        return 1\nI(2) ** I(10 ** 8)",
+        "bits",
+    ),
+    "list subclass lies about its length": (
+        "class L(list):\n    def __len__(self):\n        return 0\nL([0] * 1000) * 10 ** 8",
+        "items",
+    ),
+    "str subclass lies in percent format": (
+        "class S(str):\n    def __contains__(self, x):\n        return False\nS('%*d') % (10 ** 10, 1)",
+        "over the limit",
+    ),
+    "join bomb": ("''.join(['a' * 10 ** 4] * 10 ** 6)", "items"),
+    "replace bomb": ("('a' * 10 ** 6).replace('', 'b' * 1000)", "items"),
+    "to_bytes bomb": ("(1).to_bytes(10 ** 10, 'big')", "over the limit"),
+    "math.prod bomb": ("import math\nmath.prod([10 ** 200000] * 10)", "bits"),
+    "quadratic sum of lists": ("sum([[0] * 10 ** 4] * 10 ** 4, [])", "time limit|items"),
+    "map over aliased data": (
+        "sum(map(sum, [[1] * 10 ** 6] * 10 ** 6))",
+        "time limit|operation budget",
+    ),
+    "chain over aliased data": (
+        "import itertools\nsum(itertools.chain.from_iterable([[1] * 10 ** 6] * 10 ** 6))",
+        "operation budget",
+    ),
     "infinite loop": ("while True:\n    pass", "operation budget"),
     "infinite recursion": ("def f():\n    return f()\nf()", "RecursionError"),
     "endless itertools.count": ("import itertools\nlist(itertools.count())", "operation budget"),

@@ -38,7 +38,7 @@ def test_defaults_are_the_named_constants() -> None:
     ],
 )
 def test_operation_budget_counts_loops_calls_and_comprehensions(code: str) -> None:
-    run(code, max_operations=1000)
+    run(code, max_operations=1000 + limits.TICKET_BATCH)
     with pytest.raises(BudgetExceededError, match="operation budget of 999") as info:
         run(code, max_operations=999)
     assert info.value.limit == "operations"

@@ -20,7 +20,10 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import itemgetter
 
 from .errors import BudgetExceededError, Stop
 
@@ -90,6 +93,12 @@ class Budgets:
 CHECK_EVERY = 100
 """Operations between two looks at the clock: reading it costs more than a tick itself."""
 
+TICKET_BATCH = 32
+"""Loop iterations paid for at once by the ticket stream (see Meter.loop)."""
+
+
+_FIRST = itemgetter(0)
+
 
 class Meter:
     """Counts operations and watches the clock for one interpreter.
@@ -98,6 +107,13 @@ class Meter:
     call), so it is a closure that decrements one counter; every CHECK_EVERY operations it
     takes the slow path, which settles the count and reads the clock. A timer thread also
     zeroes the counter at the deadline, so the very next tick notices.
+
+    `for` loops and comprehensions do not call tick at all: `loop(iterable)` zips the iterable
+    with a stream of "tickets" built from C iterators (chain, repeat), so an iteration costs no
+    Python call; every TICKET_BATCH tickets the stream runs `_draw`, which pays for the batch
+    from the same budget and reads the clock. Both paths share `ops_left` (a short ticket draw
+    takes back what tick() holds), so the budget is exact for loops alone and for calls alone,
+    and at most TICKET_BATCH early when they mix.
 
     Once a budget is exceeded the meter stays "stopped": every later tick raises again, so
     `try/except` or an `__exit__` that swallows the error cannot keep the code running.
@@ -110,7 +126,8 @@ class Meter:
         self.ops_left = 0  # settled count; the closure's countdown holds the rest
         self.deadline = math.inf
         self._timer: threading.Timer | None = None
-        self.tick, self.tick_true, self._set_countdown, self._countdown = self._make_ticks()
+        self.tick, self._set_countdown, self._read_countdown = self._make_ticks()
+        self._tickets: Iterator[None] = iter(())
         self.idle()
 
     def _make_ticks(self) -> tuple:
@@ -123,13 +140,6 @@ class Meter:
             if countdown < 0:
                 checkpoint()
 
-        def tick_true() -> bool:  # the same, as a comprehension `if` that must return True
-            nonlocal countdown
-            countdown -= 1
-            if countdown < 0:
-                checkpoint()
-            return True
-
         def set_countdown(value: int) -> None:
             nonlocal countdown
             countdown = value
@@ -137,7 +147,38 @@ class Meter:
         def read_countdown() -> int:
             return countdown
 
-        return tick, tick_true, set_countdown, read_countdown
+        return tick, set_countdown, read_countdown
+
+    def loop(self, iterable: Iterable) -> Iterator:
+        """The iterable's items, each paid for with a ticket: `for x in loop(xs)`."""
+        return map(_FIRST, zip(iterable, self._tickets, strict=False))
+
+    def _new_tickets(self) -> None:
+        self._tickets = chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[Iterator[None]]:
+        while True:
+            try:
+                size = self._draw()
+            except BaseException:
+                # This generator dies with the exception; loops started later need a live one
+                # (whose first draw raises again while the meter is stopped).
+                self._new_tickets()
+                raise
+            yield repeat(None, size)
+
+    def _draw(self) -> int:
+        """Pay for the next batch of loop iterations; raise if a budget has run out."""
+        if self.stopped is not None:
+            raise self.stopped
+        if self.ops_left < TICKET_BATCH:  # take back what tick() holds but has not used
+            self.ops_left += max(self._read_countdown(), 0)
+            self._set_countdown(0)
+        if self.ops_left <= 0 or time.monotonic() > self.deadline:
+            self.exceeded()
+        size = min(TICKET_BATCH, self.ops_left)
+        self.ops_left -= size
+        return size
 
     def start(self) -> None:
         """Arm the budgets for one run."""
@@ -161,10 +202,10 @@ class Meter:
         self._arm(self.budgets.max_idle_operations, math.inf)
 
     def _arm(self, ops: int, deadline: float) -> None:
+        self._new_tickets()
         self.deadline = deadline
-        first = min(CHECK_EVERY, ops)
-        self.ops_left = ops - first
-        self._set_countdown(first)
+        self.ops_left = ops
+        self._set_countdown(0)  # the first tick goes to _checkpoint, which pays for a batch
 
     def _checkpoint(self) -> None:
         """The slow path of tick: settle the count, read the clock, raise if over budget."""
@@ -185,8 +226,11 @@ class Meter:
         if self.stopped is None:
             if self.ops_left <= 0:
                 limit = "operations"
+                allowed = (
+                    self.budgets.max_operations if self.in_run else self.budgets.max_idle_operations
+                )
                 text = (
-                    f"Reached the operation budget of {self.budgets.max_operations:,} loop "
+                    f"Reached the operation budget of {allowed:,} loop "
                     "iterations and function calls. Use a smaller input, fewer iterations, "
                     "or a direct formula instead of a loop."
                 )

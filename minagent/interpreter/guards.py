@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import math
+import operator
 import re
 import string
 from types import CodeType, FrameType, FunctionType, ModuleType, TracebackType
@@ -33,10 +34,36 @@ from .validate import check_attribute_name
 
 _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType})
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
-_WATCHED_NAMES = frozenset({"format", "format_map"}) | _PADDING_METHODS
+_WATCHED_NAMES = (
+    frozenset({"format", "format_map", "join", "replace", "to_bytes"}) | _PADDING_METHODS
+)
 _PROTECTED = (ModuleType, type, FunctionType)
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
+_EXACT_TEXT = frozenset({str, bytes, bytearray})
 _SPEC_NUMBER = re.compile(r"\d+")
+
+
+def as_int(value: Any) -> int | None:
+    """The exact int behind a value, or None: an int subclass may override `>` or
+    bit_length() to lie to a guard, but operator.index() hands back a plain int."""
+    if type(value) is int:
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def _base_of(value: Any) -> type:
+    return next(base for base in (str, bytes, bytearray) if isinstance(value, base))
+
+
+def true_len(sequence: Any) -> int:
+    """len() as the base type counts it, whatever a subclass's __len__ says."""
+    for base in _SEQUENCES:
+        if isinstance(sequence, base):
+            return base.__len__(sequence)
+    return len(sequence)
 
 
 class Guards:
@@ -49,6 +76,33 @@ class Guards:
         self.classes: WeakSet[type] = WeakSet()  # classes the sandboxed code defined itself
         self.formatter = _SafeFormatter(self)
         self.module_wrappers: dict[tuple[str, str], Any] = {}  # filled by wrappers.py
+
+    def fast_paths(self) -> dict[str, Any]:
+        """The hottest guards as closures (cheaper to call than bound methods), each starting
+        with the one check that lets ordinary values straight through to CPython."""
+        watched, slow_mul, slow_mod = self._watched, self.mul, self.mod
+        max_bits = self.budgets.max_int_bits
+
+        def getattr_(obj: Any, name: str) -> Any:
+            value = getattr(obj, name)
+            if type(obj) is ModuleType or type(value) in _WATCHED_VALUE_TYPES:
+                return watched(obj, name, value)
+            return watched(obj, name, value) if name in _WATCHED_NAMES else value
+
+        def mul(left: Any, right: Any) -> Any:
+            if type(left) is int and type(right) is int:
+                if left.bit_length() + right.bit_length() <= max_bits:
+                    return left * right
+            elif type(left) is float or type(right) is float:
+                return left * right  # a float never repeats a sequence
+            return slow_mul(left, right)
+
+        def mod(left: Any, right: Any) -> Any:
+            if type(left) is int or type(left) is float:
+                return left % right  # arithmetic, not a format string
+            return slow_mod(left, right)
+
+        return {"__mg_getattr__": getattr_, "__mg_mul__": mul, "__mg_mod__": mod}
 
     # -- attributes -----------------------------------------------------------------------
     def getattr(self, obj: Any, name: str) -> Any:
@@ -66,6 +120,8 @@ class Guards:
         if type(obj) is ModuleType:
             wrapper = self.module_wrappers.get((obj.__name__, name))
             return value if wrapper is None else wrapper
+        if name == "to_bytes" and isinstance(obj, int):
+            return self._padding(value)  # (1).to_bytes(10**10, "big")
         is_text = isinstance(obj, (str, bytes, bytearray))
         is_text_type = isinstance(obj, type) and issubclass(obj, (str, bytes, bytearray))
         if not (is_text or is_text_type):
@@ -74,16 +130,52 @@ class Guards:
             return self.formatter.bound_format(obj) if is_text else self.formatter.format
         if name == "format_map":
             return self.formatter.bound_format_map(obj) if is_text else self.formatter.format_map
+        if not is_text:
+            return value  # unbound methods take the text as an argument: rare, and checked below
+        if name == "join":
+            return self._join(obj, value)
+        if name == "replace":
+            return self._replace(obj, value)
         return self._padding(value)
+
+    def _join(self, separator: Any, method: Any) -> Any:
+        """`sep.join(parts)`: the result's size is known before C builds it."""
+
+        def join(parts: Any) -> Any:
+            parts = list(parts)
+            if set(map(type, parts)) <= _EXACT_TEXT:  # the common case, counted in C
+                size = sum(map(len, parts))
+            else:
+                size = sum(true_len(p) for p in parts if isinstance(p, (str, bytes, bytearray)))
+            self.check_items(size + true_len(separator) * max(len(parts) - 1, 0), "join")
+            return method(parts)
+
+        return join
+
+    def _replace(self, text: Any, method: Any) -> Any:
+        """`s.replace(old, new)`: an empty `old` inserts `new` between every character."""
+
+        def replace(old: Any, new: Any, count: Any = -1) -> Any:
+            base = type(text) if type(text) in (str, bytes, bytearray) else _base_of(text)
+            hits = base.count(text, old) if true_len(old) else true_len(text) + 1
+            limit = as_int(count)
+            if limit is not None and limit >= 0:
+                hits = min(hits, limit)
+            growth = hits * (true_len(new) - true_len(old))
+            self.check_items(true_len(text) + growth, "replace")
+            return method(old, new, count)
+
+        return replace
 
     def _padding(self, method: Any) -> Any:
         """`"a".ljust(10**10)`: check the width before the C method allocates it."""
 
         def padded(*args: Any) -> Any:
             for arg in args:
-                if isinstance(arg, int) and arg > self.budgets.max_sequence_items:
+                number = as_int(arg)
+                if number is not None and number > self.budgets.max_sequence_items:
                     raise InterpreterError(
-                        f"A width of {arg:,} is over the limit of "
+                        f"A width of {number:,} is over the limit of "
                         f"{self.budgets.max_sequence_items:,} characters."
                     )
             return method(*args)
@@ -126,34 +218,38 @@ class Guards:
     def pow(self, base: Any, exponent: Any, modulus: Any = None) -> Any:
         if modulus is not None:
             return pow(base, exponent, modulus)
-        if isinstance(exponent, int) and exponent > 1:
-            if isinstance(base, int) and abs(base) > 1:
-                bits = math.log2(abs(base)) * exponent
-                self._check_bits(bits, f"{_short(base)} ** {_short(exponent)}")
-            elif (
-                not isinstance(base, (int, float, complex)) and exponent > self.budgets.max_int_bits
-            ):
-                self._check_bits(exponent, f"{type(base).__name__} ** {_short(exponent)}")
+        power = as_int(exponent)
+        if power is not None and power > 1:
+            number = as_int(base)
+            if number is not None and abs(number) > 1:
+                bits = math.log2(abs(number)) * power
+                self._check_bits(bits, f"{_short(number)} ** {_short(power)}")
+            elif number is None and not isinstance(base, (float, complex)):
+                self._check_bits(power, f"{type(base).__name__} ** {_short(power)}")
         return base**exponent
 
     def lshift(self, value: Any, shift: Any) -> Any:
-        if isinstance(value, int) and isinstance(shift, int) and value:
-            self._check_bits(value.bit_length() + shift, f"{_short(value)} << {_short(shift)}")
+        number, places = as_int(value), as_int(shift)
+        if number and places is not None:
+            self._check_bits(number.bit_length() + places, f"{_short(number)} << {_short(places)}")
         return value << shift
 
     def mul(self, left: Any, right: Any) -> Any:
-        if type(left) is int and type(right) is int:
-            bits = left.bit_length() + right.bit_length()
-            if bits > self.budgets.max_int_bits:
-                self._check_bits(bits, f"{_short(left)} * {_short(right)}")
-        elif isinstance(left, _SEQUENCES) and isinstance(right, int):
-            self._check_items(len(left) * right, "repetition")
-        elif isinstance(right, _SEQUENCES) and isinstance(left, int):
-            self._check_items(len(right) * left, "repetition")
+        if type(left) is int and type(right) is int:  # the fast path: exact ints cannot lie
+            if left.bit_length() + right.bit_length() > self.budgets.max_int_bits:
+                self._check_bits(left.bit_length() + right.bit_length(), "this product")
+            return left * right
+        a, b = as_int(left), as_int(right)
+        if a is not None and b is not None:
+            self._check_bits(a.bit_length() + b.bit_length(), "this product")
+        elif b is not None and isinstance(left, _SEQUENCES):
+            self.check_items(true_len(left) * b, "repetition")
+        elif a is not None and isinstance(right, _SEQUENCES):
+            self.check_items(true_len(right) * a, "repetition")
         return left * right
 
     def mod(self, left: Any, right: Any) -> Any:
-        if isinstance(left, (str, bytes)):
+        if isinstance(left, (str, bytes, bytearray)):
             self._check_percent_format(left, right)
         return left % right
 
@@ -165,7 +261,7 @@ class Guards:
                 "(pow(a, b, m)) or floats."
             )
 
-    def _check_items(self, items: int, what: str) -> None:
+    def check_items(self, items: int, what: str) -> None:
         if items > self.budgets.max_sequence_items:
             raise InterpreterError(
                 f"This {what} would build {items:,} items, over the limit of "
@@ -193,12 +289,17 @@ class Guards:
         self.check_spec(spec)
         return format(value, spec)
 
-    def _check_percent_format(self, template: str | bytes, args: Any) -> None:
-        text = template if isinstance(template, str) else template.decode("latin-1")
+    def _check_percent_format(self, template: Any, args: Any) -> None:
+        # Work on an exact copy: a str subclass could lie in `in` or in its length.
+        if isinstance(template, str):
+            text = str.__str__(template)
+        else:
+            text = bytes(template).decode("latin-1")
         self.check_spec(text)
         star = "*" in text
         values = args if isinstance(args, tuple) else (args,)
-        if star and any(isinstance(v, int) and v > self.budgets.max_format_width for v in values):
+        widths = [as_int(v) for v in values]
+        if star and any(w is not None and w > self.budgets.max_format_width for w in widths):
             raise InterpreterError(
                 f"A '*' width over the limit of {self.budgets.max_format_width:,} is not allowed."
             )

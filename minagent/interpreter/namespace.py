@@ -18,19 +18,20 @@ Example:
 from __future__ import annotations
 
 import builtins
+import numbers
 from collections.abc import Callable
 from typing import Any
 
 from .errors import FinalAnswer, InterpreterError, Stop
-from .guards import Guards
+from .guards import Guards, as_int, true_len
 from .validate import check_attribute_name
 from .wrappers import metered
 
 SAFE_BUILTINS = (
     "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "complex", "dict", "dir",
-    "divmod", "enumerate", "filter", "float", "frozenset", "hash", "hex", "id", "int",
-    "isinstance", "issubclass", "len", "list", "map", "max", "min", "next", "object", "oct",
-    "ord", "repr", "reversed", "round", "set", "slice", "sorted", "str", "sum", "super",
+    "divmod", "enumerate", "float", "frozenset", "hash", "hex", "id", "int",
+    "isinstance", "issubclass", "len", "list", "max", "min", "next", "object", "oct",
+    "ord", "repr", "reversed", "round", "set", "slice", "sorted", "str", "super",
     "tuple", "zip", "property", "staticmethod", "classmethod", "NotImplemented", "Ellipsis",
     "__build_class__",
 )  # fmt: skip
@@ -93,18 +94,16 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
     names["print"] = _printer(output)
     names.update(tools)
     names["final_answer"] = _final_answer(guards, tools.get("final_answer"))
+    names.update(guards.fast_paths())
     names.update(
         {
-            "__mg_getattr__": guards.getattr,
             "__mg_target__": guards.target,
             "__mg_setattr__": guards.setattr,
             "__mg_pow__": guards.pow,
             "__mg_lshift__": guards.lshift,
-            "__mg_mul__": guards.mul,
-            "__mg_mod__": guards.mod,
             "__mg_format__": guards.format,
             "__mg_tick__": guards.meter.tick,
-            "__mg_tickc__": guards.meter.tick_true,
+            "__mg_loop__": guards.meter.loop,
             "__mg_reraise__": guards.meter.reraise,
             "__mg_class__": guards.register_class,
         }
@@ -123,8 +122,9 @@ def _refusal(name: str, instead: str) -> Callable[..., Any]:
 def _printer(output: Output) -> Callable[..., None]:
     def print(*values: Any, sep: str | None = " ", end: str | None = "\n", **_: Any) -> None:  # noqa: A001
         """print() into the run's logs (file= and flush= are ignored)."""
-        sep = " " if sep is None else sep
-        output.write(sep.join(map(str, values)) + ("\n" if end is None else end))
+        # str.join and str.__add__ give exact strs, whatever a subclass overrides.
+        text = str.join(" " if sep is None else sep, map(str, values))
+        output.write(str.__add__(text, "\n" if end is None else end))
 
     return print
 
@@ -174,13 +174,31 @@ def _checked_builtins(guards: Guards) -> dict[str, Any]:
             return metered(iter(obj, *sentinel), guards.meter.tick)
         return iter(obj)
 
+    def sum_(iterable: Any, /, start: Any = 0) -> Any:
+        if isinstance(start, numbers.Number):
+            return sum(iterable, start)
+        # sum(lists, []) copies the running total at every step, in C: do it here, metered.
+        total = start
+        for item in iterable:
+            guards.meter.tick()
+            total = total + item
+            guards.check_items(true_len(total), "sum")
+        return total
+
+    def map_(function: Any, *iterables: Any) -> Any:
+        return metered(map(function, *iterables), guards.meter.tick)
+
+    def filter_(function: Any, iterable: Any) -> Any:
+        return metered(filter(function, iterable), guards.meter.tick)
+
     def format_(value: Any, spec: str = "") -> str:
         return guards.format(value, -1, spec)
 
     def sized(real: type, what: str) -> type:
         def check(*args: Any, **kwargs: Any) -> None:
-            if args and isinstance(args[0], int) and args[0] > budgets.max_sequence_items:
-                guards._check_items(args[0], what)
+            size = as_int(args[0]) if args else None
+            if size is not None and size > budgets.max_sequence_items:
+                guards.check_items(size, what)
 
         return _checked_type(real, check)
 
@@ -209,6 +227,9 @@ def _checked_builtins(guards: Guards) -> dict[str, Any]:
         "delattr": delattr_,
         "iter": iter_,
         "format": format_,
+        "sum": sum_,
+        "map": map_,
+        "filter": filter_,
         "pow": guards.pow,
         "range": _checked_type(range, check_range),
         "bytes": sized(bytes, "bytes()"),

@@ -10,8 +10,9 @@ The changes:
     a ** b, a << b      ->  __mg_pow__(a, b), __mg_lshift__(a, b) (size checked first)
     a * b, a % b        ->  __mg_mul__(a, b), __mg_mod__(a, b)    (unless a literal makes it safe)
     f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
-    loop/def/lambda     ->  __mg_tick__() first                   (operation and time budget)
-    [... for x in xs]   ->  [... for x in xs if __mg_tickc__()]
+    while/def/lambda    ->  __mg_tick__() first                   (operation and time budget)
+    for x in xs         ->  for x in __mg_loop__(xs)              (the same, with no call per item)
+    [... for x in xs]   ->  [... for x in __mg_loop__(xs)]
     except ...:         ->  __mg_reraise__() first                (a stopped run stays stopped)
     import a.b as c     ->  c = __mg_import__("a.b", True)        (allowlist)
     class C: ...        ->  @__mg_class__ class C: ...            (so C may be modified later)
@@ -130,7 +131,7 @@ class Rewriter(ast.NodeTransformer):
     # -- budgets: loops, functions, comprehensions ----------------------------------------
     def visit_For(self, node: ast.For) -> ast.For:
         self.generic_visit(node)
-        node.body.insert(0, _tick())
+        node.iter = _call("__mg_loop__", node.iter)
         return node
 
     def visit_While(self, node: ast.While) -> ast.While:
@@ -157,7 +158,7 @@ class Rewriter(ast.NodeTransformer):
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.comprehension:
         self.generic_visit(node)
-        node.ifs.insert(0, _call("__mg_tickc__"))
+        node.iter = _call("__mg_loop__", node.iter)
         return node
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.ExceptHandler:

@@ -69,6 +69,8 @@ def check_attribute_name(name: str) -> None:
 
     Example: check_attribute_name("upper") passes; check_attribute_name("_os") raises.
     """
+    if type(name) is not str:  # a str subclass could lie in startswith()
+        raise InterpreterError("Attribute names must be plain strings.")
     if name.startswith("_") and name not in READABLE_DUNDER_ATTRIBUTES:
         raise InterpreterError(
             f"Access to '{name}' is not allowed: attributes that start with '_' are private. "
@@ -104,6 +106,7 @@ def _check_node(node: ast.AST) -> None:
     elif isinstance(node, ast.ClassDef):
         _check_class(node)
     elif isinstance(node, ast.FunctionDef):
+        _check_annotation(node.returns)
         if node.name.startswith("__") and node.name not in SAFE_DUNDER_METHODS:
             raise InterpreterError(
                 f"Defining '{node.name}' is not allowed; dunder methods are limited to: "
@@ -111,6 +114,9 @@ def _check_node(node: ast.AST) -> None:
             )
     elif isinstance(node, ast.arg):
         _check_name(node.arg, loading=False)
+        _check_annotation(node.annotation)
+    elif isinstance(node, ast.AnnAssign):
+        _check_annotation(node.annotation)
     elif isinstance(node, (ast.Global, ast.Nonlocal)):
         for name in node.names:
             _check_name(name, loading=False)
@@ -125,6 +131,18 @@ def _check_node(node: ast.AST) -> None:
         _check_name(node.rest, loading=False)
     elif isinstance(node, ast.keyword) and node.arg:
         _check_name(node.arg, loading=False)
+
+
+def _check_annotation(annotation: ast.expr | None) -> None:
+    """String annotations are code that typing.get_type_hints() would eval() unguarded."""
+    if annotation is None:
+        return
+    for node in ast.walk(annotation):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            raise InterpreterError(
+                "String annotations are not allowed (they are evaluated as code outside the "
+                "sandbox's checks). Write the type itself, or leave the annotation out."
+            )
 
 
 def _check_name(name: str, loading: bool) -> None:

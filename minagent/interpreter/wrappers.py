@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .errors import BudgetExceededError, InterpreterError, Stop
-from .guards import Guards
+from .guards import Guards, as_int
 
 try:  # the regex parser moved in Python 3.11
     from re import _constants as _sre_constants  # type: ignore[attr-defined]
@@ -39,7 +39,9 @@ _POSSESSIVE = getattr(_sre_constants, "POSSESSIVE_REPEAT", None)
 _REGEX_FUNCTIONS = ("compile", "match", "search", "fullmatch", "findall", "finditer", "sub",
                     "subn", "split")  # fmt: skip
 _ITERTOOLS_METERED = ("count", "cycle", "repeat", "product", "permutations", "combinations",
-                      "combinations_with_replacement")  # fmt: skip
+                      "combinations_with_replacement", "accumulate", "islice", "starmap",
+                      "zip_longest", "compress", "dropwhile", "takewhile", "filterfalse",
+                      "pairwise", "batched")  # fmt: skip
 
 
 def metered(iterable: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
@@ -64,15 +66,37 @@ def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
         ("operator", "attrgetter"): _refused("operator.attrgetter", "use a lambda"),
         ("operator", "methodcaller"): _refused("operator.methodcaller", "use a lambda"),
         ("string", "Formatter"): _refused("string.Formatter", "use f-strings or str.format"),
+        # These eval() strings found in annotations, outside the sandbox's checks.
+        ("typing", "get_type_hints"): _refused("typing.get_type_hints", "read the types directly"),
+        ("typing", "ForwardRef"): _refused("typing.ForwardRef", "use the type itself"),
+        ("functools", "singledispatch"): _refused("functools.singledispatch", "use isinstance"),
+        ("functools", "singledispatchmethod"): _refused(
+            "functools.singledispatchmethod", "use isinstance"
+        ),
     }
     for name in ("factorial", "comb", "perm"):
         table[("math", name)] = _bind(_math_capped, guards, getattr(math, name))
     for name in _REGEX_FUNCTIONS:
         table[("re", name)] = _bind(_regex_checked, getattr(re, name))
     for name in _ITERTOOLS_METERED:
-        real = getattr(itertools, name)
+        real = getattr(itertools, name, None)
+        if real is None:  # batched is new in 3.12
+            continue
         table[("itertools", name)] = _bind(_metered_call, guards, real)
+    chain = _bind(_metered_call, guards, itertools.chain)
+    chain.from_iterable = _bind(_metered_call, guards, itertools.chain.from_iterable)
+    table[("itertools", "chain")] = chain
+    table[("math", "prod")] = _bind(_prod, guards)
     return table
+
+
+def _prod(guards: Guards, iterable: Any, *, start: Any = 1) -> Any:
+    """math.prod, one guarded multiplication at a time (the C version cannot be stopped)."""
+    total = start
+    for item in iterable:
+        guards.meter.tick()
+        total = guards.mul(total, item)
+    return total
 
 
 def _bind(function: Callable[..., Any], *bound: Any) -> Callable[..., Any]:
@@ -94,6 +118,7 @@ def _refused(name: str, instead: str) -> Callable[..., Any]:
 
 def _sleep(guards: Guards, seconds: float) -> None:
     """time.sleep that never sleeps past the run's deadline."""
+    seconds = float(seconds)  # a float subclass could lie in its comparisons
     left = guards.meter.seconds_left()
     if seconds > left:
         time.sleep(max(left, 0))
@@ -103,7 +128,8 @@ def _sleep(guards: Guards, seconds: float) -> None:
 
 
 def _math_capped(guards: Guards, function: Callable[..., Any], n: Any, *rest: Any) -> Any:
-    if isinstance(n, int) and n > guards.budgets.max_factorial_arg:
+    number = as_int(n)
+    if number is not None and number > guards.budgets.max_factorial_arg:
         raise InterpreterError(
             f"math.{function.__name__}({n}) is over the limit of "
             f"{guards.budgets.max_factorial_arg:,}: the result would take too long to build. "
