@@ -64,6 +64,9 @@ ATTACKS = {
     "import gc": ("import gc\ngc.get_objects()", "not allowed"),
     "import minagent": ("import minagent.interpreter", "not allowed"),
     "import os.path": ("import os.path", "not allowed"),
+    "doctest runs docstrings as code": ("import doctest", "never available"),
+    "sre_compile skips the regex check": ("import sre_compile", "never available"),
+    "codecs.open": ("import codecs", "never available"),
     "relative import": ("from . import core", "Relative imports"),
     "star import": ("from math import *", "import \\*"),
     "unauthorised submodule": ("import collections.abc", "not allowed"),
@@ -358,6 +361,12 @@ def test_stopped_run_ignores_swallowing_exit_and_reports_budget() -> None:
     with pytest.raises(InterpreterError, match="operation budget of 1,000"):
         interpreter.run("for i in range(5000):\n    pass")
     assert interpreter.run("sum(range(10))").output == 45
+
+
+def test_a_broken_str_on_an_exception_still_gives_an_interpreter_error() -> None:
+    code = "class E(Exception):\n    def __str__(self):\n        return 1 / 0\nraise E()"
+    with pytest.raises(InterpreterError, match="E: \\(the error could not be turned into text"):
+        Interpreter().run(code)
 
 
 def test_sandbox_code_called_by_the_host_later_is_bounded() -> None:

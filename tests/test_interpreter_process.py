@@ -125,3 +125,40 @@ def test_process_limit_is_set_in_the_child() -> None:
         interpreter.run("1")
         pid_limits = open(f"/proc/{interpreter._child.pid}/limits").read()
     assert "Max processes             0" in pid_limits
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        "import os; os.system('true')",
+        "import subprocess; subprocess.run(['true'])",
+        "import socket; socket.socket()",
+        "open('/tmp/minagent_worker_hook_test', 'w')",
+        "import os; os.open('/tmp/minagent_worker_hook_test', os.O_WRONLY | os.O_CREAT)",
+    ],
+)
+def test_worker_audit_hook_refuses_side_effects(action: str) -> None:
+    """Even plain Python (no guards at all) cannot spawn, connect or write once it is set."""
+    import subprocess
+    import sys
+
+    script = (
+        "from minagent.interpreter.worker import block_side_effects\n"
+        "block_side_effects()\n"
+        "open(__file__ if False else '/proc/self/status').read()  # reading still works\n"
+        f"try:\n    {action}\nexcept PermissionError as e:\n    print('refused', e)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=worker_env()
+    )
+    assert done.stdout.startswith("refused"), done.stdout + done.stderr
+    assert not os.path.exists("/tmp/minagent_worker_hook_test")
+
+
+def test_broken_repr_of_the_output_does_not_kill_the_worker() -> None:
+    with ProcessInterpreter() as interpreter:
+        output = interpreter.run(
+            "class Odd:\n    def __repr__(self):\n        return 1 / 0\nOdd()"
+        ).output
+        assert output.startswith("<repr failed")
+        assert interpreter.run("'still here'").output == "still here"

@@ -134,7 +134,7 @@ class Interpreter:
         elif isinstance(failure, InterpreterError):
             error = InterpreterError(_with_line(str(failure), failure.__traceback__, code))
         else:
-            text = f"{type(failure).__name__}: {failure}"
+            text = f"{type(failure).__name__}: {_describe(failure)}"
             error = InterpreterError(_with_line(text, failure.__traceback__, code))
         error.logs = self._output.text()  # type: ignore[attr-defined]
         raise error from None
@@ -153,6 +153,14 @@ class Interpreter:
             except AttributeError:
                 values.append(policy.import_module(f"{module}.{name}"))
         return tuple(values)
+
+
+def _describe(error: BaseException) -> str:
+    """str(error), which may run the code's own __str__: it must not break the host."""
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001 - a broken __str__ still gives an error message
+        return "(the error could not be turned into text)"
 
 
 def _with_line(text: str, trace: TracebackType | None, code: str) -> str:

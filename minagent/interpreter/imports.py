@@ -32,11 +32,15 @@ NEVER_IMPORTABLE = frozenset(
         "zipimport", "linecache", "tracemalloc", "faulthandler", "atexit", "weakref",
         "copyreg", "dis", "sqlite3", "dbm", "zipfile", "tarfile", "gzip", "bz2",
         "lzma", "logging", "warnings", "platform", "getpass", "pdb", "bdb", "trace",
-        "cProfile", "profile", "timeit", "minagent",
+        "cProfile", "profile", "timeit", "doctest", "pydoc", "unittest", "idlelib", "tkinter",
+        "turtle", "ensurepip", "venv", "distutils", "setuptools", "pip", "sre_compile",
+        "sre_parse", "sre_constants", "codecs", "encodings", "mimetypes", "netrc", "mailbox",
+        "uuid", "minagent",
     }
 )  # fmt: skip
 """Top-level packages refused even when authorised: files, network, processes, introspection,
-and minagent itself (its interpreter must stay out of reach of the code it runs)."""
+modules that run strings as code (doctest, timeit, pdb), the regex internals (which would
+skip the backtracking check), and minagent itself (its interpreter must stay out of reach)."""
 
 SAFE_STDLIB = (
     "math", "cmath", "random", "statistics", "collections", "itertools", "functools",

@@ -27,7 +27,8 @@ sets, dates, decimals), and values that are not plain data travel as their repr(
     {"op": "set_state", "values": {name: value}}      {"op": "ok"}
 
 OS limits (RLIMIT_AS, RLIMIT_CPU per run, RLIMIT_FSIZE, RLIMIT_NPROC, no core files) are set by
-the worker itself from the init message, so they hold under any launcher.
+the worker itself from the init message, so they hold under any launcher; an audit hook
+(block_side_effects) then refuses process, socket, ctypes and file-writing events.
 """
 
 from __future__ import annotations
@@ -52,6 +53,35 @@ def apply_limits(budgets: Budgets) -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
     resource.setrlimit(resource.RLIMIT_NPROC, (MAX_CHILD_PROCESSES, MAX_CHILD_PROCESSES))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+BLOCKED_AUDIT_EVENTS = (
+    "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.kill",
+    "os.killpg", "os.remove", "os.unlink", "os.rmdir", "os.rename", "os.mkdir", "os.chmod",
+    "os.chown", "os.truncate", "subprocess.Popen", "pty.spawn", "socket.", "ctypes.",
+    "shutil.", "webbrowser.open", "urllib.Request", "ftplib.", "smtplib.", "http.client.",
+)  # fmt: skip
+"""Audit events (PEP 578) the worker refuses once it serves: a third wall behind the guards
+and the OS limits. Reading files stays allowed (imports need it); writing does not."""
+
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+
+
+def block_side_effects() -> None:
+    """Install an audit hook that refuses processes, sockets, ctypes and file writes."""
+
+    def hook(event: str, args: tuple) -> None:
+        if event.startswith(BLOCKED_AUDIT_EVENTS) or (event == "open" and _writes(args)):
+            raise PermissionError(f"{event} is not allowed in the interpreter's worker process")
+
+    sys.addaudithook(hook)
+
+
+def _writes(args: tuple) -> bool:
+    mode, flags = (args[1], args[2]) if len(args) >= 3 else (None, 0)
+    if isinstance(mode, str):
+        return any(letter in mode for letter in "wax+")
+    return bool((flags or 0) & _WRITE_FLAGS)
 
 
 def arm_cpu(budgets: Budgets) -> None:
@@ -87,11 +117,15 @@ def run_one(interpreter: Interpreter, code: str) -> dict:
         limit = error.limit if isinstance(error, BudgetExceededError) else None
         logs = getattr(error, "logs", "")
         return {"op": "result", "ok": False, "error": str(error), "limit": limit, "logs": logs}
+    try:
+        text = repr(result.output)  # may run the code's own __repr__
+    except Exception as error:  # noqa: BLE001 - report it, do not die
+        text = f"<repr failed: {type(error).__name__}>"
     return {
         "op": "result",
         "ok": True,
         "output": to_blob(result.output),
-        "output_repr": repr(result.output),
+        "output_repr": text,
         "logs": result.logs,
         "is_final_answer": result.is_final_answer,
     }
@@ -107,6 +141,7 @@ def serve(reader: BinaryIO, writer: BinaryIO) -> None:
     tools = {name: _ToolProxy(name, reader, writer) for name in init["tool_names"]}
     interpreter = Interpreter(init["authorized_imports"], tools=tools, budgets=budgets)
     apply_limits(budgets)
+    block_side_effects()
     send(writer, {"op": "ready"})
     while (data := receive_bytes(reader)) is not None:
         request = pickle.loads(data)
