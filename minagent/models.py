@@ -226,8 +226,9 @@ class LocalModel:
         """
         from minagent.templates import render
 
-        history = to_dicts(messages)
-        prefill = history.pop()["content"] if history[-1]["role"] == "assistant" else None
+        # Message objects, not dicts: render() hands templates tool-call arguments as dicts.
+        history = from_dicts(messages)
+        prefill = history.pop().content if history[-1].role == "assistant" else None
         prompt = render(
             self.chat_template,
             history,
@@ -270,6 +271,10 @@ class LocalModel:
                 f"the prompt is {prompt_tokens} tokens and the reply may take {budget}, more "
                 f"than the {self.n_ctx}-token context: shorten the conversation or pass n_ctx"
             )
+        # llama-cpp-python reuses the KV cache of the previous prompt's common prefix; when a
+        # prompt repeats exactly, that reuse decodes from stale logits and greedy decoding stops
+        # being repeatable. Forgetting the cache costs one prompt evaluation (fast at 135M).
+        self.llm.reset()
         return self.llm.create_completion(
             prompt,
             max_tokens=budget,
@@ -292,8 +297,8 @@ class LocalModel:
         grammar: str | None = None,
     ) -> Message:
         """Generate the next assistant message; ``json_schema``/``grammar`` constrain it."""
-        history = to_dicts(messages)
-        prefill = history[-1]["content"] if history[-1]["role"] == "assistant" else ""
+        history = from_dicts(messages)
+        prefill = history[-1].content if history[-1].role == "assistant" else ""
         result = self._completion(
             self.render(history, tools),
             stop,
@@ -392,7 +397,9 @@ class LiteLLMModel:
         wait = self.backoff_s
         for attempt in range(self.retries + 1):
             try:
+                # max_retries=0: the provider SDK's own retries would hide ours and take minutes.
                 return self.litellm.completion(
+                    max_retries=0,
                     model=self.model_id,
                     messages=to_dicts(messages),
                     api_base=self.api_base,
