@@ -205,6 +205,13 @@ ATTACKS = {
     "attribute on imported function": ("import json\njson.dumps.flag = 1", "not allowed"),
     "patch via tuple target": ("import math\nmath.pi, x = 3, 1", "not allowed"),
     "async code": ("async def f():\n    pass", "not supported"),
+    "register into an imported ABC": ("import numbers\nnumbers.Number.register(list)", "register"),
+    "register via getattr": (
+        "import numbers\ngetattr(numbers.Number, 'register')(str)",
+        "register",
+    ),
+    "parser overflow": ("x = " + "(" * 100_000 + ")" * 100_000, "could not be parsed|SyntaxError"),
+    "null byte in source": ("x = 1\0", "could not be parsed|SyntaxError"),
     # -- exits -----------------------------------------------------------------------------
     "SystemExit": ("raise SystemExit(0)", "SystemExit"),
     "KeyboardInterrupt": ("raise KeyboardInterrupt", "KeyboardInterrupt"),
@@ -254,6 +261,10 @@ ATTACKS = {
     "join bomb": ("''.join(['a' * 10 ** 4] * 10 ** 6)", "items"),
     "replace bomb": ("('a' * 10 ** 6).replace('', 'b' * 1000)", "items"),
     "to_bytes bomb": ("(1).to_bytes(10 ** 10, 'big')", "over the limit"),
+    "unbound to_bytes bomb": ("int.to_bytes(1, 10 ** 10, 'big')", "over the limit"),
+    "unbound ljust bomb": ("str.ljust('x', 10 ** 10)", "over the limit"),
+    "unbound join bomb": ("str.join('', ['a' * 10 ** 4] * 10 ** 6)", "items"),
+    "unbound replace bomb": ("str.replace('a' * 10 ** 6, '', 'b' * 1000)", "items"),
     "math.prod bomb": ("import math\nmath.prod([10 ** 200000] * 10)", "bits"),
     "quadratic sum of lists": ("sum([[0] * 10 ** 4] * 10 ** 4, [])", "time limit|items"),
     "map over aliased data": (

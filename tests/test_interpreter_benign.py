@@ -144,6 +144,10 @@ PROGRAMS = {
         "        raise ValueError('wrapped') from e\nexcept ValueError as e:\n"
         "    out = (str(e), type(e).__name__, isinstance(e, Exception))\nout"
     ),
+    "text helpers": "(f'{3 + 4=}', ''.join(str(i) for i in range(5)), 'abc'.replace('b', '', 1), "
+    "str.upper('x'), str.ljust('ab', 4, '.'), b'-'.join([b'x', b'y']), (258).to_bytes(2, 'big'), "
+    "int.to_bytes(5, 2, 'little'), list(map(lambda a, b: a + b, [1, 2], [3, 4])), "
+    "list(filter(None, [0, 'a', ''])), list(zip(*[[1, 2], [3, 4]])), str.join(',', 'ab'))",
     "tuple attribute store": "class C:\n    pass\nc = C()\nc.a, c.b = 1, 2\nfor c.i in range(3):\n"
     "    pass\nc.a += 10\n(c.a, c.b, c.i)",
 }
@@ -304,6 +308,14 @@ def test_submodule_authorised_by_wildcard() -> None:
 
 def test_star_authorises_every_safe_module() -> None:
     assert Interpreter(authorized_imports=["*"]).run("import math, json\nmath.e > 2").output
+
+
+def test_abc_register_works_on_the_codes_own_classes() -> None:
+    code = (
+        "from abc import ABC\nclass Shape(ABC):\n    pass\nclass Sq:\n    pass\n"
+        "Shape.register(Sq)\nisinstance(Sq(), Shape)"
+    )
+    assert Interpreter(authorized_imports=["abc"]).run(code).output is True
 
 
 def test_isolation_argument_is_checked() -> None:

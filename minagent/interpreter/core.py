@@ -113,12 +113,17 @@ class Interpreter:
     def _compile(self, code: str) -> Any:
         try:
             tree = ast.parse(code, filename=FILENAME)
+            validate(tree)
+            return compile_guarded(tree)
         except SyntaxError as error:
             raise InterpreterError(
                 f"SyntaxError on line {error.lineno}: {error.msg}. Fix the code and try again."
             ) from None
-        validate(tree)
-        return compile_guarded(tree)
+        except (RecursionError, MemoryError, ValueError) as error:
+            # Absurdly nested code overflows the parser; null bytes are a ValueError.
+            raise InterpreterError(
+                f"The code could not be parsed ({type(error).__name__}): simplify it."
+            ) from None
 
     def _finish_failed(self, failure: BaseException, code: str) -> RunResult:
         if isinstance(failure, Stop) and isinstance(failure.reason, FinalAnswer):

@@ -22,6 +22,7 @@ import math
 import operator
 import re
 import string
+from abc import ABCMeta
 from types import CodeType, FrameType, FunctionType, ModuleType, TracebackType
 from typing import Any
 from weakref import WeakSet
@@ -35,7 +36,8 @@ from .validate import check_attribute_name
 _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType})
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 _WATCHED_NAMES = (
-    frozenset({"format", "format_map", "join", "replace", "to_bytes"}) | _PADDING_METHODS
+    frozenset({"format", "format_map", "join", "replace", "to_bytes", "register"})
+    | _PADDING_METHODS
 )
 _PROTECTED = (ModuleType, type, FunctionType)
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
@@ -122,6 +124,13 @@ class Guards:
             return value if wrapper is None else wrapper
         if name == "to_bytes" and isinstance(obj, int):
             return self._padding(value)  # (1).to_bytes(10**10, "big")
+        if name == "to_bytes" and isinstance(obj, type) and issubclass(obj, int):
+            return self._unbound(name, value)  # int.to_bytes(1, 10**10, "big")
+        if name == "register" and isinstance(obj, ABCMeta) and obj not in self.classes:
+            raise InterpreterError(
+                f"{obj.__name__}.register() is not allowed: it would change an imported class "
+                "for the whole program. Subclass it instead."
+            )
         is_text = isinstance(obj, (str, bytes, bytearray))
         is_text_type = isinstance(obj, type) and issubclass(obj, (str, bytes, bytearray))
         if not (is_text or is_text_type):
@@ -131,12 +140,22 @@ class Guards:
         if name == "format_map":
             return self.formatter.bound_format_map(obj) if is_text else self.formatter.format_map
         if not is_text:
-            return value  # unbound methods take the text as an argument: rare, and checked below
+            return self._unbound(name, value)
         if name == "join":
             return self._join(obj, value)
         if name == "replace":
             return self._replace(obj, value)
         return self._padding(value)
+
+    def _unbound(self, name: str, method: Any) -> Any:
+        """`str.ljust(s, n)`, `int.to_bytes(i, n)`: bind to the first argument, then check
+        exactly as `s.ljust(n)` would be checked."""
+
+        def call(target: Any, *args: Any, **kwargs: Any) -> Any:
+            bound = method.__get__(target, type(target))  # the base method, not an override
+            return self._watched(target, name, bound)(*args, **kwargs)
+
+        return call
 
     def _join(self, separator: Any, method: Any) -> Any:
         """`sep.join(parts)`: the result's size is known before C builds it."""

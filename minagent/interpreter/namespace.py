@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import builtins
-import numbers
 from collections.abc import Callable
 from typing import Any
 
@@ -175,7 +174,7 @@ def _checked_builtins(guards: Guards) -> dict[str, Any]:
         return iter(obj)
 
     def sum_(iterable: Any, /, start: Any = 0) -> Any:
-        if isinstance(start, numbers.Number):
+        if type(start) in (int, float, complex):  # exact types: ABCs can be re-registered
             return sum(iterable, start)
         # sum(lists, []) copies the running total at every step, in C: do it here, metered.
         total = start
