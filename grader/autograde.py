@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -224,6 +225,7 @@ def _autograde_with(km, root, unit, data, tree, *, student, limits):  # type: ig
     warnings.filterwarnings("ignore", message="Cell is missing an id field")
 
     hand_over(km)
+    _share_engines()
     db = tree / "gradebook.db"
     if not db.exists():
         shutil.copyfile(gradebook_template(root, unit), db)
@@ -240,6 +242,17 @@ def _autograde_with(km, root, unit, data, tree, *, student, limits):  # type: ig
         raise SubmissionError(f"nbgrader could not grade it: {_last_error(outcome.get('log', ''))}")
     graded = json.loads((tree / "autograded" / student / unit / f"{unit}.ipynb").read_text())
     return collect(root, unit, str(db), student, graded)
+
+
+def _share_engines() -> None:
+    """One SQLAlchemy engine per gradebook URL in this process. nbgrader opens the gradebook
+    about a dozen times per notebook, each time with a new engine that compiles every query
+    afresh; a shared engine keeps its compiled statements (`Gradebook.close` only empties the
+    engine's connection pool, which refills on the next use)."""
+    import nbgrader.api
+
+    if not hasattr(nbgrader.api.create_engine, "cache_info"):
+        nbgrader.api.create_engine = functools.lru_cache(maxsize=None)(nbgrader.api.create_engine)
 
 
 def _last_error(log: str) -> str:
