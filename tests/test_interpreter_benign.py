@@ -168,6 +168,8 @@ STDLIB_PROGRAMS = {
     "(date(2024, 1, 31) + timedelta(days=1)).isoformat()",
     "re": "import re\n(re.findall(r'\\d+', 'a1b22c333'), re.sub(r'(\\w+)@', r'<\\1>', 'x@y'), "
     "bool(re.match('^[a-z]+$', 'abc')), re.compile(r'\\s+').split('a b  c'))",
+    "re.subn and translate": "import re\n(re.subn('a', 'bb', 'aXa'), re.sub('x', lambda m: 'y', 'axb'), "
+    "'abc'.translate({97: 'AA', 98: None}))",
     "json": "import json\ns = json.dumps({'a': [1, 2]}, sort_keys=True)\n(s, json.loads(s)['a'])",
     "functools operator": "from functools import reduce, lru_cache\nimport operator\n"
     "@lru_cache(maxsize=None)\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"

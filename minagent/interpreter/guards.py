@@ -36,7 +36,7 @@ from .validate import check_attribute_name
 _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType})
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 _WATCHED_NAMES = (
-    frozenset({"format", "format_map", "join", "replace", "to_bytes", "register"})
+    frozenset({"format", "format_map", "join", "replace", "translate", "to_bytes", "register"})
     | _PADDING_METHODS
 )
 _PROTECTED = (ModuleType, type, FunctionType)
@@ -145,7 +145,22 @@ class Guards:
             return self._join(obj, value)
         if name == "replace":
             return self._replace(obj, value)
+        if name == "translate":
+            return self._translate(obj, value)
         return self._padding(value)
+
+    def _translate(self, text: Any, method: Any) -> Any:
+        """`s.translate(table)`: one character may map to a long string."""
+
+        def translate(table: Any, *args: Any) -> Any:
+            if isinstance(table, dict):
+                longest = max(
+                    (true_len(v) for v in table.values() if isinstance(v, str)), default=1
+                )
+                self.check_items(true_len(text) * max(longest, 1), "translate")
+            return method(table, *args)
+
+        return translate
 
     def _unbound(self, name: str, method: Any) -> Any:
         """`str.ljust(s, n)`, `int.to_bytes(i, n)`: bind to the first argument, then check

@@ -35,7 +35,7 @@ NEVER_IMPORTABLE = frozenset(
         "cProfile", "profile", "timeit", "doctest", "pydoc", "unittest", "idlelib", "tkinter",
         "turtle", "ensurepip", "venv", "distutils", "setuptools", "pip", "sre_compile",
         "sre_parse", "sre_constants", "codecs", "encodings", "mimetypes", "netrc", "mailbox",
-        "uuid", "minagent",
+        "uuid", "zlib", "minagent",
     }
 )  # fmt: skip
 """Top-level packages refused even when authorised: files, network, processes, introspection,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .errors import BudgetExceededError, InterpreterError, Stop
-from .guards import Guards, as_int
+from .guards import Guards, as_int, true_len
 
 try:  # the regex parser moved in Python 3.11
     from re import _constants as _sre_constants  # type: ignore[attr-defined]
@@ -78,6 +78,8 @@ def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
         table[("math", name)] = _bind(_math_capped, guards, getattr(math, name))
     for name in _REGEX_FUNCTIONS:
         table[("re", name)] = _bind(_regex_checked, getattr(re, name))
+    for name in ("sub", "subn"):
+        table[("re", name)] = _bind(_regex_sub, guards, getattr(re, name))
     for name in _ITERTOOLS_METERED:
         real = getattr(itertools, name, None)
         if real is None:  # batched is new in 3.12
@@ -146,6 +148,25 @@ def _regex_checked(function: Callable[..., Any], pattern: Any, *args: Any, **kw:
     if isinstance(pattern, (str, bytes)):
         _check_pattern(pattern)
     return function(pattern, *args, **kw)
+
+
+def _regex_sub(
+    guards: Guards,
+    function: Callable[..., Any],
+    pattern: Any,
+    repl: Any,
+    string: Any,
+    *args: Any,
+    **kw: Any,
+) -> Any:
+    """re.sub: the result can be as long as matches x replacement; count before building."""
+    if isinstance(pattern, (str, bytes)):
+        _check_pattern(pattern)
+    if isinstance(repl, (str, bytes)) and isinstance(string, (str, bytes)):
+        flags = kw.get("flags", 0)
+        matches = len(re.findall(pattern, string, flags=flags)) if true_len(repl) else 0
+        guards.check_items(true_len(string) + matches * true_len(repl), "re.sub")
+    return function(pattern, repl, string, *args, **kw)
 
 
 @functools.lru_cache(maxsize=256)
