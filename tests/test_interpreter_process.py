@@ -162,3 +162,14 @@ def test_broken_repr_of_the_output_does_not_kill_the_worker() -> None:
         ).output
         assert output.startswith("<repr failed")
         assert interpreter.run("'still here'").output == "still here"
+
+
+def test_tool_arguments_must_be_plain_data(child: ProcessInterpreter) -> None:
+    with pytest.raises(InterpreterError, match="plain data"):
+        child.run("class Box:\n    pass\nlookup(Box())")
+    assert child.run("lookup('ok')").output == "OK"
+
+
+def test_tool_errors_come_back_to_the_code(child: ProcessInterpreter) -> None:
+    with pytest.raises(InterpreterError, match="AttributeError"):
+        child.run("lookup(5)")  # int has no .upper(): the parent's error reaches the code

@@ -205,7 +205,13 @@ class ProcessInterpreter:
     def _answer_tool_call(self, message: dict) -> None:
         tool = self.tools[message["name"]]
         try:
-            reply = {"op": "tool_result", "value": tool(*message["args"], **message["kwargs"])}
+            args, kwargs = safe_loads(message["payload"])  # None (unpicklable) fails too
+        except Exception:  # noqa: BLE001 - the child sent something that is not plain data
+            error = "tool arguments must be plain data (numbers, strings, lists, dicts, ...)"
+            send(self._child.stdin, {"op": "tool_result", "error": error})
+            return
+        try:
+            reply = {"op": "tool_result", "value": tool(*args, **kwargs)}
             pickle.dumps(reply)
         except Exception as error:  # noqa: BLE001 - the error goes back to the code
             reply = {"op": "tool_result", "error": f"{type(error).__name__}: {error}"}

@@ -99,7 +99,8 @@ class _ToolProxy:
         self.name, self.reader, self.writer = name, reader, writer
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        send(self.writer, {"op": "tool_call", "name": self.name, "args": args, "kwargs": kwargs})
+        payload = to_blob((args, kwargs))  # the parent unpickles it as plain data, or refuses
+        send(self.writer, {"op": "tool_call", "name": self.name, "payload": payload})
         data = receive_bytes(self.reader)
         if data is None:
             raise SystemExit(0)  # the parent went away
