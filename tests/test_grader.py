@@ -168,3 +168,36 @@ def test_failure_message_is_capped():
     outputs = [{"output_type": "error", "ename": "ValueError", "evalue": "x" * 10_000}]
     message = failure_message(outputs)
     assert len(message) == MESSAGE_CHARS and message.endswith("...")
+
+
+def test_notebook_time_limit_kills_the_kernel(released, work):
+    nb = with_solution(load(released), "add", "import time\ntime.sleep(60)")
+    path = save(nb, work / "slow" / f"{UNIT}.ipynb")
+    result = grade_notebook(path, limits=Limits(cell_timeout=30, notebook_timeout=3))
+    assert result.score == 0
+    assert "the notebook ran past its time limit of 3 s" in result.exercises[0].message
+
+
+def test_launch_hook_wraps_the_kernel_command(released, work):
+    from grader.kernel import use_launch_hook
+
+    seen = []
+
+    def hook(argv: list[str], workdir: Path) -> list[str]:
+        seen.append(workdir)
+        return ["env", f"GRADER_HOOKED={workdir}", *argv]
+
+    source = (
+        "import os\n"
+        "def add(a, b):\n"
+        "    hooked = os.environ.get('GRADER_HOOKED') == os.getcwd()\n"
+        "    return a + b if hooked else None"
+    )
+    path = save(with_solution(load(released), "add", source), work / "hooked" / f"{UNIT}.ipynb")
+    use_launch_hook(hook)
+    try:
+        result = grade_notebook(path, limits=LIMITS)
+    finally:
+        use_launch_hook(None)
+    assert result.exercises[0].passed, "the kernel ran under the hook, in the folder it was given"
+    assert len(seen) == 1 and seen[0].name == UNIT
