@@ -139,7 +139,11 @@ def _final_answer(guards: Guards, tool: Callable[..., Any] | None) -> Callable[[
 
 def _checked_builtins(guards: Guards) -> dict[str, Any]:
     """Stand-ins for builtins that can reach attributes or build huge values."""
-    budgets = guards.budgets
+    return {**_attribute_builtins(guards), **_iteration_builtins(guards), **_size_builtins(guards)}
+
+
+def _attribute_builtins(guards: Guards) -> dict[str, Any]:
+    """getattr and friends: the same checks as `obj.name`, for names that are strings."""
 
     def getattr_(obj: Any, name: str, *default: Any) -> Any:
         check_attribute_name(name)
@@ -166,6 +170,13 @@ def _checked_builtins(guards: Guards) -> dict[str, Any]:
         guards.check_writable(obj, name)
         delattr(obj, name)
 
+    return {"getattr": getattr_, "hasattr": hasattr_, "setattr": setattr_, "delattr": delattr_}
+
+
+def _iteration_builtins(guards: Guards) -> dict[str, Any]:
+    """Builtins that C code could drive through endless or aliased data: fed through the
+    meter, so the operation and time budgets still see every item."""
+
     def iter_(obj: Any, *sentinel: Any) -> Any:
         # iter(callable, sentinel) can be endless and is consumed in C by list()/sum():
         # feed it through the meter. The one-argument form is bounded by its source.
@@ -189,6 +200,13 @@ def _checked_builtins(guards: Guards) -> dict[str, Any]:
 
     def filter_(function: Any, iterable: Any) -> Any:
         return metered(filter(function, iterable), guards.meter.tick)
+
+    return {"iter": iter_, "sum": sum_, "map": map_, "filter": filter_}
+
+
+def _size_builtins(guards: Guards) -> dict[str, Any]:
+    """Builtins whose arguments say how big the result is: checked before C builds it."""
+    budgets = guards.budgets
 
     def format_(value: Any, spec: str = "") -> str:
         return guards.format(value, -1, spec)
@@ -220,15 +238,7 @@ def _checked_builtins(guards: Guards) -> dict[str, Any]:
             )
 
     return {
-        "getattr": getattr_,
-        "hasattr": hasattr_,
-        "setattr": setattr_,
-        "delattr": delattr_,
-        "iter": iter_,
         "format": format_,
-        "sum": sum_,
-        "map": map_,
-        "filter": filter_,
         "pow": guards.pow,
         "range": _checked_type(range, check_range),
         "bytes": sized(bytes, "bytes()"),

@@ -17,6 +17,8 @@ Example:
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
+from typing import Any
 
 from .errors import InterpreterError
 
@@ -96,41 +98,51 @@ def validate(tree: ast.Module) -> None:
 def _check_node(node: ast.AST) -> None:
     if type(node) in REFUSED_NODES:
         raise InterpreterError(REFUSED_NODES[type(node)])
-    if isinstance(node, ast.Name):
-        _check_name(node.id, loading=isinstance(node.ctx, ast.Load))
-    elif isinstance(node, ast.Attribute):
-        if not _is_super_dunder(node):
-            check_attribute_name(node.attr)
-    elif isinstance(node, (ast.Import, ast.ImportFrom)):
-        _check_import(node)
-    elif isinstance(node, ast.ClassDef):
-        _check_class(node)
-    elif isinstance(node, ast.FunctionDef):
-        _check_annotation(node.returns)
-        if node.name.startswith("__") and node.name not in SAFE_DUNDER_METHODS:
-            raise InterpreterError(
-                f"Defining '{node.name}' is not allowed; dunder methods are limited to: "
-                + ", ".join(sorted(SAFE_DUNDER_METHODS))
-            )
-    elif isinstance(node, ast.arg):
-        _check_name(node.arg, loading=False)
-        _check_annotation(node.annotation)
-    elif isinstance(node, ast.AnnAssign):
-        _check_annotation(node.annotation)
-    elif isinstance(node, (ast.Global, ast.Nonlocal)):
-        for name in node.names:
+    check = _CHECKS.get(type(node))
+    if check is not None:
+        check(node)
+
+
+def _check_function(node: ast.FunctionDef) -> None:
+    _check_annotation(node.returns)
+    if node.name.startswith("__") and node.name not in SAFE_DUNDER_METHODS:
+        raise InterpreterError(
+            f"Defining '{node.name}' is not allowed; dunder methods are limited to: "
+            + ", ".join(sorted(SAFE_DUNDER_METHODS))
+        )
+
+
+def _check_arg(node: ast.arg) -> None:
+    _check_name(node.arg, loading=False)
+    _check_annotation(node.annotation)
+
+
+def _check_bound_names(*names: str | None) -> None:
+    for name in names:
+        if name:
             _check_name(name, loading=False)
-    elif isinstance(node, ast.ExceptHandler) and node.name:
-        _check_name(node.name, loading=False)
-    elif isinstance(node, ast.MatchClass):
-        for name in node.kwd_attrs:
-            check_attribute_name(name)
-    elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-        _check_name(node.name, loading=False)
-    elif isinstance(node, ast.MatchMapping) and node.rest:
-        _check_name(node.rest, loading=False)
-    elif isinstance(node, ast.keyword) and node.arg:
-        _check_name(node.arg, loading=False)
+
+
+_CHECKS: dict[type, Callable[[Any], None]] = {
+    # Every construct that names something: no '__' names, no private or frame attributes.
+    ast.Name: lambda n: _check_name(n.id, loading=isinstance(n.ctx, ast.Load)),
+    ast.Attribute: lambda n: _is_super_dunder(n) or check_attribute_name(n.attr),
+    ast.Import: lambda n: _check_import(n),
+    ast.ImportFrom: lambda n: _check_import(n),
+    ast.ClassDef: lambda n: _check_class(n),
+    ast.FunctionDef: _check_function,
+    ast.arg: _check_arg,
+    ast.AnnAssign: lambda n: _check_annotation(n.annotation),
+    ast.Global: lambda n: _check_bound_names(*n.names),
+    ast.Nonlocal: lambda n: _check_bound_names(*n.names),
+    ast.ExceptHandler: lambda n: _check_bound_names(n.name),
+    ast.MatchAs: lambda n: _check_bound_names(n.name),
+    ast.MatchStar: lambda n: _check_bound_names(n.name),
+    ast.MatchMapping: lambda n: _check_bound_names(n.rest),
+    ast.MatchClass: lambda n: [check_attribute_name(name) for name in n.kwd_attrs],
+    ast.keyword: lambda n: _check_bound_names(n.arg),
+}
+"""Node type -> the check for it (node types not listed need none)."""
 
 
 def _check_annotation(annotation: ast.expr | None) -> None:
@@ -180,6 +192,7 @@ def _check_import(node: ast.Import | ast.ImportFrom) -> None:
 
 
 def _check_class(node: ast.ClassDef) -> None:
+    _check_name(node.name, loading=False)
     if node.keywords:
         raise InterpreterError(
             "Class keywords (metaclass=..., and the like) are not allowed; "
