@@ -177,7 +177,7 @@ WRONG = {
             )
         ),
         # No call-depth limit and no RecursionError fallback: runaway recursion surfaces as
-        # Python's RecursionError. Caught by test_evaluate_guards_hidden.
+        # Python's RecursionError. Caught by test_evaluate_budgets_hidden.
         _edit(
             (
                 "        if run.depth >= MAX_DEPTH:\n"
@@ -196,6 +196,14 @@ WRONG = {
                 " from None\n",
                 "",
             ),
+        ),
+        # One Run kept for the whole state: the budget (and the printed text) carry over from
+        # call to call. Caught by test_evaluate_budgets_hidden.
+        _edit(
+            (
+                "    run = Run(authorized_imports, max_operations)\n",
+                "    run = state.get(RUN_KEY) or Run(authorized_imports, max_operations)\n",
+            )
         ),
     ],
 }
