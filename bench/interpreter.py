@@ -108,7 +108,7 @@ def main() -> None:
         "smolagents": lambda code: smol(code).output,
         "minagent": lambda code: mini.run(code).output,
     }
-    repeats = {"exec": 5, "smolagents": 1, "minagent": 5}
+    repeats = {"exec": 7, "smolagents": 1, "minagent": 7}
     print(f"{'snippet':<16}{'exec ms':>10}{'smol ms':>10}{'mini ms':>10}"
           f"{'mini/exec':>11}{'smol/mini':>11}")  # fmt: skip
     over_exec, speedups = [], []

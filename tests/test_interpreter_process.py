@@ -173,3 +173,17 @@ def test_tool_arguments_must_be_plain_data(child: ProcessInterpreter) -> None:
 def test_tool_errors_come_back_to_the_code(child: ProcessInterpreter) -> None:
     with pytest.raises(InterpreterError, match="AttributeError"):
         child.run("lookup(5)")  # int has no .upper(): the parent's error reaches the code
+
+
+def test_a_launcher_prefix_can_start_the_worker() -> None:
+    """minagent.sandbox starts the same worker under bubblewrap: any argv prefix works."""
+    import shutil
+    import sys
+
+    from minagent.interpreter.process import worker_command
+
+    command = [shutil.which("env") or "/usr/bin/env", *worker_command()]
+    assert worker_command()[1:] == ["-m", "minagent.interpreter.worker"]
+    with ProcessInterpreter(command=command) as interpreter:
+        assert interpreter.run("6 * 7").output == 42
+    assert sys.executable in command
