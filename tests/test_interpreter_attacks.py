@@ -245,6 +245,7 @@ ATTACKS = {
     "f-string width bomb": ("n = 10 ** 10\nf'{1:>{n}}'", "over the limit"),
     "str.format width bomb": ("'{:>10000000000}'.format(1)", "over the limit"),
     "percent width bomb": ("'%10000000000d' % 1", "over the limit"),
+    "augmented percent bomb": ("s = '%10000000000d'\ns %= 1", "over the limit"),
     "percent star bomb": ("'%*d' % (10 ** 10, 1)", "over the limit"),
     "operator.mul bomb": ("import operator\noperator.mul('a', 10 ** 10)", "items"),
     "operator.pow bomb": ("import operator\noperator.pow(10, 10 ** 10)", "bits"),

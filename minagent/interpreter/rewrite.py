@@ -98,7 +98,7 @@ class Rewriter(ast.NodeTransformer):
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt:
         self.generic_visit(node)
-        guard = self._guard_for(node.op, node.value, node.value)
+        guard = self._guard_for(node.op, node.value, node.target)
         if guard is None:
             return node
         target = node.target
