@@ -264,6 +264,22 @@ ATTACKS = {
     ),
     "join bomb": ("''.join(['a' * 10 ** 4] * 10 ** 6)", "items"),
     "replace bomb": ("('a' * 10 ** 6).replace('', 'b' * 1000)", "items"),
+    "re.Scanner skips the regex check": (
+        "import re\nre.Scanner([('(a+)+$', None)])",
+        "not available",
+    ),
+    "json indent bomb": ("import json\njson.dumps([1], indent=10 ** 10)", "over the limit"),
+    "random.choices bomb": ("import random\nrandom.choices('ab', k=10 ** 10)", "items"),
+    "Random instance choices bomb": (
+        "import random\nrandom.Random(1).choices('ab', k=10 ** 10)",
+        "items",
+    ),
+    "random.randbytes bomb": ("import random\nrandom.randbytes(10 ** 10)", "items"),
+    "random.getrandbits bomb": ("import random\nrandom.getrandbits(10 ** 10)", "bits"),
+    "Counter.elements bomb": (
+        "import collections\nlen(list(collections.Counter(a=10 ** 12).elements()))",
+        "operation budget",
+    ),
     "translate bomb": ("('a' * 10 ** 6).translate({97: 'b' * 10 ** 4})", "items"),
     "re.sub bomb": ("import re\nre.sub('', 'b' * 10 ** 4, 'a' * 10 ** 6)", "items"),
     "zlib decompression bomb": ("import zlib", "never available"),

@@ -174,7 +174,10 @@ STDLIB_PROGRAMS = {
     "functools operator": "from functools import reduce, lru_cache\nimport operator\n"
     "@lru_cache(maxsize=None)\ndef fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\n"
     "(reduce(operator.mul, [1, 2, 3, 4]), fib(60), operator.add(2, 3))",
-    "random seeded": "import random\nrng = random.Random(42)\n[rng.randint(1, 100) for _ in range(5)]",
+    "random seeded": "import random\nrng = random.Random(42)\n([rng.randint(1, 100) for _ in range(5)], "
+    "rng.choices('abc', k=4), rng.getrandbits(8), len(rng.randbytes(3)))",
+    "json indent and Counter.elements": "import json, collections\n(json.dumps({'a': 1}, indent=2), "
+    "sorted(collections.Counter('abca').elements()))",
     "heapq bisect": "import heapq, bisect\nh = [5, 1, 3]\nheapq.heapify(h)\n"
     "(heapq.heappop(h), heapq.nlargest(2, [4, 9, 2]), bisect.bisect([1, 3, 5], 4))",
     "fractions decimal": "from fractions import Fraction\nfrom decimal import Decimal\n"

@@ -18,8 +18,10 @@ Example:
 
 from __future__ import annotations
 
+import collections
 import math
 import operator
+import random
 import re
 import string
 from abc import ABCMeta
@@ -37,11 +39,17 @@ _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType
 _PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
 _WATCHED_NAMES = (
     frozenset({"format", "format_map", "join", "replace", "translate", "to_bytes", "register"})
+    | {"choices", "randbytes", "getrandbits", "elements"}
     | _PADDING_METHODS
 )
 _PROTECTED = (ModuleType, type, FunctionType)
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 _EXACT_TEXT = frozenset({str, bytes, bytearray})
+_RANDOM_SIZES = {  # method -> (keyword, position, unit) of its size argument
+    "choices": ("k", None, "items"),
+    "randbytes": (None, 0, "items"),
+    "getrandbits": (None, 0, "bits"),
+}
 _SPEC_NUMBER = re.compile(r"\d+")
 
 
@@ -121,7 +129,12 @@ class Guards:
             raise InterpreterError(f"Access to '{name}' is not allowed: it is interpreter state.")
         if type(obj) is ModuleType:
             wrapper = self.module_wrappers.get((obj.__name__, name))
-            return value if wrapper is None else wrapper
+            if wrapper is not None or name not in _RANDOM_SIZES:
+                return value if wrapper is None else wrapper
+        if name in _RANDOM_SIZES and isinstance(getattr(value, "__self__", None), random.Random):
+            return self._random_capped(name, value)  # random.choices(k=10**10) and friends
+        if name == "elements" and isinstance(obj, collections.Counter):
+            return lambda: self._metered(value())  # Counter(a=10**12).elements()
         if name == "to_bytes" and isinstance(obj, int):
             return self._padding(value)  # (1).to_bytes(10**10, "big")
         if name == "to_bytes" and isinstance(obj, type) and issubclass(obj, int):
@@ -161,6 +174,26 @@ class Guards:
             return method(table, *args)
 
         return translate
+
+    def _random_capped(self, name: str, method: Any) -> Any:
+        keyword, position, unit = _RANDOM_SIZES[name]
+
+        def capped(*args: Any, **kwargs: Any) -> Any:
+            size = kwargs.get(keyword) if keyword else (args[position] if args else None)
+            number = as_int(size)
+            if number is not None and unit == "bits":
+                self._check_bits(number, f"random.{name}({number})")
+            elif number is not None:
+                self.check_items(number, f"random.{name}")
+            return method(*args, **kwargs)
+
+        return capped
+
+    def _metered(self, iterator: Any) -> Any:
+        tick = self.meter.tick
+        for item in iterator:
+            tick()
+            yield item
 
     def _unbound(self, name: str, method: Any) -> Any:
         """`str.ljust(s, n)`, `int.to_bytes(i, n)`: bind to the first argument, then check

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import math
 import re
 import time
@@ -85,11 +86,35 @@ def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
         if real is None:  # batched is new in 3.12
             continue
         table[("itertools", name)] = _bind(_metered_call, guards, real)
+    table.update(_more_wrappers(guards))
     chain = _bind(_metered_call, guards, itertools.chain)
     chain.from_iterable = _bind(_metered_call, guards, itertools.chain.from_iterable)
     table[("itertools", "chain")] = chain
     table[("math", "prod")] = _bind(_prod, guards)
     return table
+
+
+def _more_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
+    """Library functions whose arguments set a size that their own Python code builds."""
+    table: dict[tuple[str, str], Any] = {
+        # re.Scanner compiles its patterns without going through re.compile.
+        ("re", "Scanner"): _refused("re.Scanner", "use re.finditer"),
+        ("re", "template"): _refused("re.template", "use re.compile"),
+    }
+    for name in ("dumps", "dump"):
+        table[("json", name)] = _bind(_json_indent_checked, guards, getattr(json, name))
+    return table
+
+
+def _json_indent_checked(guards: Guards, function: Callable[..., Any], *a: Any, **kw: Any) -> Any:
+    """json.dumps(x, indent=10**9) builds the indent string first, in Python, unguarded."""
+    indent = kw.get("indent")
+    width = true_len(indent) if isinstance(indent, str) else as_int(indent)
+    if width is not None and width > guards.budgets.max_format_width:
+        raise InterpreterError(
+            f"An indent of {width:,} is over the limit of {guards.budgets.max_format_width:,}."
+        )
+    return function(*a, **kw)
 
 
 def _prod(guards: Guards, iterable: Any, *, start: Any = 1) -> Any:
