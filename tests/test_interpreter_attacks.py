@@ -281,6 +281,14 @@ ATTACKS = {
         "operation budget",
     ),
     "translate bomb": ("('a' * 10 ** 6).translate({97: 'b' * 10 ** 4})", "items"),
+    "re.sub callable bomb": (
+        "import re\nre.sub('', lambda m: 'b' * 10 ** 4, 'a' * 10 ** 6)",
+        "items",
+    ),
+    "translate with a non-dict table": (
+        "class T:\n    def __getitem__(self, k):\n        return 'x' * 10 ** 6\n'abc'.translate(T())",
+        "dict table",
+    ),
     "re.sub bomb": ("import re\nre.sub('', 'b' * 10 ** 4, 'a' * 10 ** 6)", "items"),
     "zlib decompression bomb": ("import zlib", "never available"),
     "to_bytes bomb": ("(1).to_bytes(10 ** 10, 'big')", "over the limit"),

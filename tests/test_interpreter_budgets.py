@@ -23,6 +23,7 @@ def test_defaults_are_the_named_constants() -> None:
     assert budgets.max_factorial_arg == limits.MAX_FACTORIAL_ARG
     assert budgets.max_format_width == limits.MAX_FORMAT_WIDTH
     assert budgets.max_idle_operations == limits.MAX_IDLE_OPERATIONS
+    assert budgets.memory_growth_mb == limits.MEMORY_GROWTH_MB
     assert budgets.memory_mb == limits.MEMORY_MB
     assert budgets.cpu_seconds == limits.CPU_SECONDS
 
@@ -68,6 +69,20 @@ def test_timer_thread_reaches_a_loop_between_clock_checks() -> None:
     code = "for i in range(50):\n    sorted(range(300000), reverse=True)"
     with pytest.raises(BudgetExceededError, match="time limit"):
         run(code, timeout=0.2)
+
+
+def test_memory_growth_budget_stops_a_growing_run() -> None:
+    """Each step is small and allowed; together they grow memory past the budget."""
+    code = "blocks = []\nfor i in range(2000):\n    blocks.append(('x' * 10 ** 6) + str(i))"
+    with pytest.raises(BudgetExceededError, match="Memory grew by more than 50 MiB") as info:
+        run(code, memory_growth_mb=50)
+    assert info.value.limit == "memory"
+
+
+def test_memory_is_measured_from_the_start_of_the_run() -> None:
+    interpreter = Interpreter(budgets=Budgets(memory_growth_mb=60))
+    interpreter.run("kept = ['x' * 10 ** 6 + str(i) for i in range(40)]")
+    interpreter.run("more = ['y' * 10 ** 6 + str(i) for i in range(40)]")  # 40 MiB each run
 
 
 def test_output_cap_cuts_printed_text() -> None:

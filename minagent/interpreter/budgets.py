@@ -18,12 +18,15 @@ Example:
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import itemgetter
+from typing import Any
 
 from .errors import BudgetExceededError, Stop
 
@@ -50,6 +53,12 @@ MAX_FORMAT_WIDTH = 100_000
 
 MAX_IDLE_OPERATIONS = 100_000
 """Operations allowed to sandbox code that the host calls between runs (a `__repr__`, say)."""
+
+MEMORY_GROWTH_MB = 1024
+"""How far this process's resident memory may grow during one run (read by the watchdog)."""
+
+WATCH_INTERVAL_SECONDS = 0.02
+"""How often the watchdog thread looks at the clock and the memory during a run."""
 
 MEMORY_MB = 2048
 """Process mode: address-space limit of the child process (RLIMIT_AS), in MiB."""
@@ -84,6 +93,8 @@ class Budgets:
     """Largest width or precision in a format spec."""
     max_idle_operations: int = MAX_IDLE_OPERATIONS
     """Operations sandbox code may perform when the host calls it between runs."""
+    memory_growth_mb: int = MEMORY_GROWTH_MB
+    """Growth of resident memory allowed during one run, in MiB."""
     memory_mb: int = MEMORY_MB
     """Process mode only: RLIMIT_AS of the child, in MiB."""
     cpu_seconds: int = CPU_SECONDS
@@ -98,6 +109,30 @@ TICKET_BATCH = 32
 
 
 _FIRST = itemgetter(0)
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def resident_bytes() -> int:
+    """This process's resident memory (Linux /proc; elsewhere the peak, from getrusage)."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * _PAGE_SIZE
+    except OSError:
+        pass
+    try:
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak if sys.platform == "darwin" else peak * 1024
+    except ImportError:  # Windows: no memory budget in-process
+        return 0
+
+
+def metered(iterable: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
+    """Yield the items of an iterable, counting each one as an operation."""
+    for item in iterable:
+        tick()
+        yield item
 
 
 class Meter:
@@ -105,8 +140,9 @@ class Meter:
 
     `tick` is the hot path (called once per loop iteration, comprehension item and function
     call), so it is a closure that decrements one counter; every CHECK_EVERY operations it
-    takes the slow path, which settles the count and reads the clock. A timer thread also
-    zeroes the counter at the deadline, so the very next tick notices.
+    takes the slow path, which settles the count and reads the clock. A watchdog thread also
+    zeroes the counter at the deadline or when memory grows past the budget, so the very
+    next tick notices even when each operation is slow C work.
 
     `for` loops and comprehensions do not call tick at all: `loop(iterable)` zips the iterable
     with a stream of "tickets" built from C iterators (chain, repeat), so an iteration costs no
@@ -125,7 +161,8 @@ class Meter:
         self.in_run = False
         self.ops_left = 0  # settled count; the closure's countdown holds the rest
         self.deadline = math.inf
-        self._timer: threading.Timer | None = None
+        self._watchdog_stop: threading.Event | None = None
+        self.memory_exceeded = False
         self.tick, self._set_countdown, self._read_countdown = self._make_ticks()
         self._tickets: Iterator[None] = iter(())
         self.idle()
@@ -174,7 +211,7 @@ class Meter:
         if self.ops_left < TICKET_BATCH:  # take back what tick() holds but has not used
             self.ops_left += max(self._read_countdown(), 0)
             self._set_countdown(0)
-        if self.ops_left <= 0 or time.monotonic() > self.deadline:
+        if self.ops_left <= 0 or self.memory_exceeded or time.monotonic() > self.deadline:
             self.exceeded()
         size = min(TICKET_BATCH, self.ops_left)
         self.ops_left -= size
@@ -185,18 +222,34 @@ class Meter:
         self.stopped = None
         self.in_run = True
         self._arm(self.budgets.max_operations, time.monotonic() + self.budgets.timeout)
-        self._timer = threading.Timer(self.budgets.timeout, self._set_countdown, args=(-1,))
-        self._timer.daemon = True
+        self.memory_exceeded = False
+        self._watchdog_stop = threading.Event()
+        watchdog = threading.Thread(
+            target=self._watch,
+            args=(self._watchdog_stop, self.deadline, resident_bytes()),
+            daemon=True,
+        )
         try:
-            self._timer.start()
+            watchdog.start()
         except RuntimeError:  # no threads allowed (RLIMIT_NPROC): the ticks still read the clock
-            self._timer = None
+            self._watchdog_stop = None
+
+    def _watch(self, stop: threading.Event, deadline: float, baseline: int) -> None:
+        """The watchdog thread: at the deadline, or when memory has grown past the budget,
+        zero the countdown so the next tick takes the slow path and raises."""
+        limit = baseline + self.budgets.memory_growth_mb * 2**20
+        while not stop.wait(WATCH_INTERVAL_SECONDS):
+            if resident_bytes() > limit:
+                self.memory_exceeded = True
+            if self.memory_exceeded or time.monotonic() > deadline:
+                self._set_countdown(-1)
+                return
 
     def idle(self) -> None:
         """Between runs: a small operation allowance and no clock (the host is waiting)."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        if self._watchdog_stop is not None:
+            self._watchdog_stop.set()
+            self._watchdog_stop = None
         self.in_run = False
         self.stopped = None
         self._arm(self.budgets.max_idle_operations, math.inf)
@@ -212,7 +265,7 @@ class Meter:
         if self.stopped is not None:
             self._set_countdown(-1)
             raise self.stopped
-        if self.ops_left <= 0 or time.monotonic() > self.deadline:
+        if self.ops_left <= 0 or self.memory_exceeded or time.monotonic() > self.deadline:
             self.exceeded()
         step = min(CHECK_EVERY, self.ops_left)
         self.ops_left -= step
@@ -224,7 +277,13 @@ class Meter:
     def exceeded(self) -> None:
         """Raise the error for whichever budget ran out, and stay stopped."""
         if self.stopped is None:
-            if self.ops_left <= 0:
+            if self.memory_exceeded:
+                limit = "memory"
+                text = (
+                    f"Memory grew by more than {self.budgets.memory_growth_mb:,} MiB in this "
+                    "run. Keep less data in memory at once."
+                )
+            elif self.ops_left <= 0:
                 limit = "operations"
                 allowed = (
                     self.budgets.max_operations if self.in_run else self.budgets.max_idle_operations

@@ -29,7 +29,7 @@ from types import CodeType, FrameType, FunctionType, ModuleType, TracebackType
 from typing import Any
 from weakref import WeakSet
 
-from .budgets import Budgets, Meter
+from .budgets import Budgets, Meter, metered
 from .errors import InterpreterError
 from .imports import ImportPolicy
 from .rewrite import FILENAME
@@ -134,7 +134,7 @@ class Guards:
         if name in _RANDOM_SIZES and isinstance(getattr(value, "__self__", None), random.Random):
             return self._random_capped(name, value)  # random.choices(k=10**10) and friends
         if name == "elements" and isinstance(obj, collections.Counter):
-            return lambda: self._metered(value())  # Counter(a=10**12).elements()
+            return lambda: metered(value(), self.meter.tick)  # Counter(a=10**12).elements()
         if name == "to_bytes" and isinstance(obj, int):
             return self._padding(value)  # (1).to_bytes(10**10, "big")
         if name == "to_bytes" and isinstance(obj, type) and issubclass(obj, int):
@@ -166,11 +166,11 @@ class Guards:
         """`s.translate(table)`: one character may map to a long string."""
 
         def translate(table: Any, *args: Any) -> Any:
+            if isinstance(text, str) and not isinstance(table, dict):
+                raise InterpreterError("str.translate needs a dict table (use str.maketrans).")
             if isinstance(table, dict):
-                longest = max(
-                    (true_len(v) for v in table.values() if isinstance(v, str)), default=1
-                )
-                self.check_items(true_len(text) * max(longest, 1), "translate")
+                values = (true_len(v) for v in table.values() if isinstance(v, str))
+                self.check_items(true_len(text) * max(max(values, default=1), 1), "translate")
             return method(table, *args)
 
         return translate
@@ -188,12 +188,6 @@ class Guards:
             return method(*args, **kwargs)
 
         return capped
-
-    def _metered(self, iterator: Any) -> Any:
-        tick = self.meter.tick
-        for item in iterator:
-            tick()
-            yield item
 
     def _unbound(self, name: str, method: Any) -> Any:
         """`str.ljust(s, n)`, `int.to_bytes(i, n)`: bind to the first argument, then check

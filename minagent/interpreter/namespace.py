@@ -21,10 +21,10 @@ import builtins
 from collections.abc import Callable
 from typing import Any
 
+from .budgets import metered
 from .errors import FinalAnswer, InterpreterError, Stop
 from .guards import Guards, as_int, true_len
 from .validate import check_attribute_name
-from .wrappers import metered
 
 SAFE_BUILTINS = (
     "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "complex", "dict", "dir",

@@ -195,7 +195,9 @@ class ProcessInterpreter:
         child = self._child
         code = child.wait() if child is not None else None
         self.close()
-        limit, why = _SIGNAL_LIMITS.get(-code if code else 0, ("crash", f"exit status {code}"))
+        # A launcher in between (bubblewrap) reports "killed by signal N" as exit status 128 + N.
+        signum = -code if code and code < 0 else code - 128 if code and code > 128 else 0
+        limit, why = _SIGNAL_LIMITS.get(signum, ("crash", f"exit status {code}"))
         return ChildKilledError(
             f"The child process running the code stopped: {why}. Its variables are lost; "
             "use less memory or time per step.",

@@ -22,9 +22,10 @@ import json
 import math
 import re
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from typing import Any
 
+from .budgets import metered
 from .errors import BudgetExceededError, InterpreterError, Stop
 from .guards import Guards, as_int, true_len
 
@@ -43,13 +44,6 @@ _ITERTOOLS_METERED = ("count", "cycle", "repeat", "product", "permutations", "co
                       "combinations_with_replacement", "accumulate", "islice", "starmap",
                       "zip_longest", "compress", "dropwhile", "takewhile", "filterfalse",
                       "pairwise", "batched")  # fmt: skip
-
-
-def metered(iterable: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
-    """Yield the items of an iterable, counting each one as an operation."""
-    for item in iterable:
-        tick()
-        yield item
 
 
 def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
@@ -191,7 +185,23 @@ def _regex_sub(
         flags = kw.get("flags", 0)
         matches = len(re.findall(pattern, string, flags=flags)) if true_len(repl) else 0
         guards.check_items(true_len(string) + matches * true_len(repl), "re.sub")
+    elif callable(repl):
+        repl = _counting_replacement(guards, repl, true_len(string))
     return function(pattern, repl, string, *args, **kw)
+
+
+def _counting_replacement(guards: Guards, repl: Callable[..., Any], start: int) -> Any:
+    """A replacement function whose results are added up as re.sub builds its output."""
+    total = start
+
+    def replacement(match: Any) -> Any:
+        nonlocal total
+        text = repl(match)
+        total += true_len(text) if isinstance(text, (str, bytes)) else 0
+        guards.check_items(total, "re.sub")
+        return text
+
+    return replacement
 
 
 @functools.lru_cache(maxsize=256)
