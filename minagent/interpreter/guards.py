@@ -32,16 +32,10 @@ from weakref import WeakSet
 from .budgets import Budgets, Meter, metered
 from .errors import InterpreterError
 from .imports import ImportPolicy
-from .rewrite import FILENAME
+from .rewrite import FILENAME, WATCHED_NAMES
 from .validate import check_attribute_name
 
 _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType})
-_PADDING_METHODS = frozenset({"ljust", "rjust", "center", "zfill", "expandtabs"})
-_WATCHED_NAMES = (
-    frozenset({"format", "format_map", "join", "replace", "translate", "to_bytes", "register"})
-    | {"choices", "randbytes", "getrandbits", "elements"}
-    | _PADDING_METHODS
-)
 _PROTECTED = (ModuleType, type, FunctionType)
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 _EXACT_TEXT = frozenset({str, bytes, bytearray})
@@ -94,10 +88,15 @@ class Guards:
         max_bits = self.budgets.max_int_bits
 
         def getattr_(obj: Any, name: str) -> Any:
+            # The rewriter sends the names in WATCHED_NAMES to `watched_getattr` instead,
+            # so this hot path needs only the two type checks.
             value = getattr(obj, name)
             if type(obj) is ModuleType or type(value) in _WATCHED_VALUE_TYPES:
                 return watched(obj, name, value)
-            return watched(obj, name, value) if name in _WATCHED_NAMES else value
+            return value
+
+        def watched_getattr(obj: Any, name: str) -> Any:
+            return watched(obj, name, getattr(obj, name))
 
         def mul(left: Any, right: Any) -> Any:
             if type(left) is int and type(right) is int:
@@ -112,13 +111,18 @@ class Guards:
                 return left % right  # arithmetic, not a format string
             return slow_mod(left, right)
 
-        return {"__mg_getattr__": getattr_, "__mg_mul__": mul, "__mg_mod__": mod}
+        return {
+            "__mg_getattr__": getattr_,
+            "__mg_getattr_watched__": watched_getattr,
+            "__mg_mul__": mul,
+            "__mg_mod__": mod,
+        }
 
     # -- attributes -----------------------------------------------------------------------
     def getattr(self, obj: Any, name: str) -> Any:
         """`obj.name` for rewritten code; the fast path is one getattr and three checks."""
         value = getattr(obj, name)
-        if type(obj) is ModuleType or type(value) in _WATCHED_VALUE_TYPES or name in _WATCHED_NAMES:
+        if type(obj) is ModuleType or type(value) in _WATCHED_VALUE_TYPES or name in WATCHED_NAMES:
             return self._watched(obj, name, value)
         return value
 

@@ -30,6 +30,14 @@ from types import CodeType
 
 from .errors import InterpreterError
 
+WATCHED_NAMES = frozenset(
+    {"format", "format_map", "join", "replace", "translate", "to_bytes", "register"}
+    | {"choices", "randbytes", "getrandbits", "elements"}
+    | {"ljust", "rjust", "center", "zfill", "expandtabs"}
+)
+"""Attribute names whose values the guards may replace (str.format, ljust, random.choices...):
+they go to `__mg_getattr_watched__`, every other name to the leaner `__mg_getattr__`."""
+
 FILENAME = "<code>"
 """File name the compiled code carries, so error messages can point at the model's line."""
 
@@ -66,7 +74,8 @@ class Rewriter(ast.NodeTransformer):
     def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
         self.generic_visit(node)
         if isinstance(node.ctx, ast.Load):
-            return _call("__mg_getattr__", node.value, ast.Constant(node.attr))
+            guard = "__mg_getattr_watched__" if node.attr in WATCHED_NAMES else "__mg_getattr__"
+            return _call(guard, node.value, ast.Constant(node.attr))
         # Store and Del: the proxy checks the object before setting or deleting.
         node.value = _call("__mg_target__", node.value)
         return node
