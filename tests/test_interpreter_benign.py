@@ -323,6 +323,14 @@ def test_abc_register_works_on_the_codes_own_classes() -> None:
     assert Interpreter(authorized_imports=["abc"]).run(code).output is True
 
 
+def test_a_tool_cannot_rerun_the_same_interpreter() -> None:
+    """A nested run would reset the budgets of the run that called it."""
+    interpreter = Interpreter(tools={"again": lambda: interpreter.run("1")})
+    with pytest.raises(InterpreterError, match="already running"):
+        interpreter.run("again()")
+    assert interpreter.run("2").output == 2
+
+
 def test_isolation_argument_is_checked() -> None:
     with pytest.raises(ValueError, match="isolation"):
         Interpreter(isolation="thread")

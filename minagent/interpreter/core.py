@@ -88,6 +88,8 @@ class Interpreter:
 
     def run(self, code: str) -> RunResult:
         """Run one snippet; return its output, logs and whether it gave a final answer."""
+        if self._meter.in_run:  # a tool calling back into the same interpreter
+            raise InterpreterError("This interpreter is already running code; use another one.")
         compiled = self._compile(code)
         self._output.__init__(self.budgets.max_output_chars)
         self._last = None

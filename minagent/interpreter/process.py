@@ -95,11 +95,11 @@ class ProcessInterpreter:
         budgets: Budgets | None = None,
         command: Sequence[str] | None = None,
     ) -> None:
+        self._child: subprocess.Popen | None = None  # first, so __del__ always finds it
         self.authorized_imports = tuple(authorized_imports)
         self.tools = dict(tools or {})
         self.budgets = budgets or Budgets()
         self.command = list(command or worker_command())
-        self._child: subprocess.Popen | None = None
 
     # -- public API -----------------------------------------------------------------------
     def run(self, code: str) -> RunResult:
