@@ -230,6 +230,12 @@ ATTACKS = {
     "string repetition": ("'a' * 10 ** 10", "items"),
     "list repetition": ("n = 10 ** 10\n[0] * n", "items"),
     "augmented repetition": ("s = 'ab'\ns *= 10 ** 10", "items"),
+    "augmented nested repetition": ("m = [['ab']]\nn = 10 ** 10\nm[0][0] *= n", "items"),
+    "augmented attribute power": (
+        "class C:\n    pass\nc = C()\nc.v = 10\nc.v **= 10 ** 10",
+        "bits",
+    ),
+    "augmented attribute on a module": ("import math\nmath.pi *= 2", "not allowed"),
     "sum of huge range": ("sum(range(10 ** 12))", "range"),
     "list of huge range": ("list(range(10 ** 9))", "range"),
     "bytes bomb": ("bytes(10 ** 10)", "items"),

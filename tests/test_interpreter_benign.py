@@ -26,6 +26,11 @@ PROGRAMS = {
     "unpacking": "a, (b, *c), d = 1, (2, 3, 4), 5\nfirst, *rest = 'xyz'\n(a, b, c, d, first, rest)",
     "augmented assignment": "x = 5\nx += 3\nx *= 4\nx -= 1\nx //= 2\nx **= 2\nx <<= 1\nx %= 1000\nx",
     "augmented subscript": "d = {'a': 2}\nd['a'] *= 21\nl = [1, 2]\nl[0] += 5\n(d, l)",
+    "augmented nested targets": (
+        "m = [[1, 2], [3, 4]]\nk = 3\nm[0][1] *= k\nm[1][0] **= k\nm[len(m) - 1][1] %= k\n"
+        "l = [1, 2, 3]\nl[0:2] *= k\nclass C:\n    pass\nc = C()\nc.v = 'ab'\nc.v *= k\n"
+        "c.n = 2\nc.n <<= k\n(m, l, c.v, c.n)"
+    ),
     "chained comparison": "[1 < 2 < 3, 3 > 2 >= 2, 1 == 1.0 != 2, 'a' in 'abc', 4 not in [1]]",
     "conditional expression": "['even' if n % 2 == 0 else 'odd' for n in range(5)]",
     "if elif else": (

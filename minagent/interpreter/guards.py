@@ -257,6 +257,14 @@ class Guards:
             self.check_writable(obj, name)
         setattr(obj, name, value)
 
+    def augitem(self, container: Any, key: Any, guard: Any, value: Any) -> None:
+        """`container[key] op= value` with a guarded op (`*=`, `**=`, `<<=`, `%=`)."""
+        container[key] = guard(container[key], value)
+
+    def augattr(self, obj: Any, name: str, guard: Any, value: Any) -> None:
+        """`obj.name op= value` with a guarded op; the write is checked like any other."""
+        self.setattr(obj, name, guard(self.getattr(obj, name), value))
+
     def check_writable(self, obj: Any, name: str) -> None:
         """Only objects the code made may change: never modules, imported classes or functions."""
         check_attribute_name(name)

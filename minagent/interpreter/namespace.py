@@ -98,6 +98,8 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
         {
             "__mg_target__": guards.target,
             "__mg_setattr__": guards.setattr,
+            "__mg_augitem__": guards.augitem,
+            "__mg_augattr__": guards.augattr,
             "__mg_pow__": guards.pow,
             "__mg_lshift__": guards.lshift,
             "__mg_format__": guards.format,

@@ -28,8 +28,6 @@ from __future__ import annotations
 import ast
 from types import CodeType
 
-from .errors import InterpreterError
-
 WATCHED_NAMES = frozenset(
     {"format", "format_map", "join", "replace", "translate", "to_bytes", "register"}
     | {"choices", "randbytes", "getrandbits", "elements"}
@@ -110,24 +108,16 @@ class Rewriter(ast.NodeTransformer):
         guard = self._guard_for(node.op, node.value, node.target)
         if guard is None:
             return node
-        target = node.target
-        # `t op= v` becomes `t = guard(t, v)`; re-reading t is only safe if it is simple.
-        if isinstance(target, ast.Subscript):
-            simple = all(isinstance(n, (ast.Name, ast.Constant)) for n in (target.slice,))
-            base = target.value
-        elif isinstance(target, ast.Attribute):
-            simple, base = True, target.value
-            if isinstance(base, ast.Call):  # already wrapped by visit_Attribute
-                base = base.args[0]
-        else:
-            simple, base = True, target
-        if not (simple and isinstance(base, ast.Name)):
-            raise InterpreterError(
-                f"Line {node.lineno}: split this augmented assignment into a plain assignment "
-                "(x = x * y) so its size can be checked."
-            )
-        load = _as_load(target)
-        return ast.Assign(targets=[target], value=_call(guard, load, node.value))
+        target, op = node.target, ast.Name(id=guard, ctx=ast.Load())
+        if isinstance(target, ast.Name):  # `x op= v` -> `x = guard(x, v)`
+            load = ast.Name(id=target.id, ctx=ast.Load())
+            return ast.Assign(targets=[target], value=_call(guard, load, node.value))
+        if isinstance(target, ast.Subscript):  # `a[k] op= v` -> one call, a and k read once
+            key = _slice_as_value(target.slice)
+            return ast.Expr(value=_call("__mg_augitem__", target.value, key, op, node.value))
+        obj = target.value.args[0]  # an Attribute, already wrapped in __mg_target__(obj)
+        call = _call("__mg_augattr__", obj, ast.Constant(target.attr), op, node.value)
+        return ast.Expr(value=call)
 
     # -- f-string format specs ------------------------------------------------------------
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:
@@ -203,14 +193,12 @@ def _assign(name: str, value: ast.expr) -> ast.Assign:
     return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
 
 
-def _as_load(target: ast.expr) -> ast.expr:
-    """A Load copy of an assignment target (for `t = guard(t, v)`)."""
-    if isinstance(target, ast.Name):
-        return ast.Name(id=target.id, ctx=ast.Load())
-    if isinstance(target, ast.Subscript):
-        return ast.Subscript(value=target.value, slice=target.slice, ctx=ast.Load())
-    base = target.value.args[0] if isinstance(target.value, ast.Call) else target.value
-    return _call("__mg_getattr__", base, ast.Constant(target.attr))
+def _slice_as_value(node: ast.expr) -> ast.expr:
+    """`a[1:2]`'s slice as an ordinary value, `slice(1, 2, None)`, to pass to a guard."""
+    if not isinstance(node, ast.Slice):
+        return node
+    parts = [part or ast.Constant(None) for part in (node.lower, node.upper, node.step)]
+    return _call("slice", *parts)
 
 
 def compile_guarded(tree: ast.Module) -> CodeType:
