@@ -192,6 +192,12 @@ STDLIB_PROGRAMS = {
     "i = Item('pen', 3)\n(i.name, i.qty, i.tags, i == Item('pen', 3))",
     "time": "import time\nt0 = time.time()\ntime.sleep(0.01)\ntime.time() - t0 >= 0.009",
     "string module": "import string\n(string.ascii_lowercase[:5], string.Template('$x!').substitute(x=1))",
+    "enum namedtuple abc": "from __future__ import annotations\nfrom enum import Enum\nfrom typing import NamedTuple\n"
+    "from abc import ABC, abstractmethod\nclass Color(Enum):\n    RED = 1\n    BLUE = 2\n"
+    "class P(NamedTuple):\n    x: int\n    y: int = 0\n"
+    "class Base(ABC):\n    @abstractmethod\n    def area(self):\n        ...\n"
+    "class Sq(Base):\n    def area(self):\n        return 4\n"
+    "(Color.RED.name, Color(2).value, P(1).x + P(1, 2).y, Sq().area(), [c.name for c in Color])",
     "textwrap": "import textwrap\ntextwrap.wrap('the quick brown fox jumps over the lazy dog', 12)",
 }
 

@@ -45,7 +45,7 @@ skip the backtracking check), and minagent itself (its interpreter must stay out
 SAFE_STDLIB = (
     "math", "cmath", "random", "statistics", "collections", "itertools", "functools",
     "operator", "datetime", "time", "re", "json", "string", "unicodedata", "fractions",
-    "decimal", "heapq", "bisect", "textwrap", "copy", "dataclasses", "enum", "typing",
+    "decimal", "heapq", "bisect", "textwrap", "copy", "dataclasses", "enum", "typing", "abc",
 )  # fmt: skip
 """A convenient set of standard modules that are safe to authorise for agents."""
 

@@ -183,6 +183,8 @@ class Rewriter(ast.NodeTransformer):
         return statements
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.stmt:
+        if node.module == "__future__":
+            return ast.Pass()  # compiler directives: harmless, and nothing to bind
         names = [alias.name for alias in node.names]
         value = _call("__mg_from__", ast.Constant(node.module), ast.Constant(tuple(names)))
         targets = [ast.Name(id=a.asname or a.name, ctx=ast.Store()) for a in node.names]
