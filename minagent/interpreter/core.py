@@ -90,10 +90,14 @@ class Interpreter:
         """Run one snippet; return its output, logs and whether it gave a final answer."""
         if self._meter.in_run:  # a tool calling back into the same interpreter
             raise InterpreterError("This interpreter is already running code; use another one.")
+        # 1. Check and rewrite the code before any of it runs (validate.py, rewrite.py).
         compiled = self._compile(code)
-        self._output.__init__(self.budgets.max_output_chars)
+        self._output.reset()
         self._last = None
+        # 2. The state dict is the code's globals; its builtins are the curated ones, so
+        #    `open`, `eval` and the real `__import__` are simply not there.
         self.state.update({"__builtins__": self._builtins, "__name__": "__main__"})
+        # 3. Arm the budgets and run real bytecode: the guards do the checking from inside.
         self._meter.start()
         failure: BaseException | None = None
         try:

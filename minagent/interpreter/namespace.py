@@ -66,6 +66,10 @@ class Output:
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars = max_chars
+        self.reset()
+
+    def reset(self) -> None:
+        """Start a new run's logs."""
         self.parts: list[str] = []
         self.size = 0
         self.dropped = 0
