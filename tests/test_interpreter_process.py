@@ -187,3 +187,11 @@ def test_a_launcher_prefix_can_start_the_worker() -> None:
     with ProcessInterpreter(command=command) as interpreter:
         assert interpreter.run("6 * 7").output == 42
     assert sys.executable in command
+
+
+def test_the_tool_pipe_is_out_of_reach(child: ProcessInterpreter) -> None:
+    """A tool in the child is a bare function: no attribute leads to the protocol pipe."""
+    for attribute in ("writer", "reader", "name", "_writer"):
+        with pytest.raises(InterpreterError):
+            child.run(f"lookup.{attribute}")
+    assert child.run("lookup.__name__").output == "lookup"

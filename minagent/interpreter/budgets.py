@@ -237,9 +237,11 @@ class Meter:
         zero the countdown so the next tick takes the slow path and raises."""
         limit = resident_bytes() + self.budgets.memory_growth_mb * 2**20
         while not stop.wait(WATCH_INTERVAL_SECONDS):
-            if resident_bytes() > limit:
-                self.memory_exceeded = True
-            if self.memory_exceeded or time.monotonic() > deadline:
+            over_memory = resident_bytes() > limit
+            if stop.is_set():  # the run ended while we looked: leave the idle meter alone
+                return
+            if over_memory or time.monotonic() > deadline:
+                self.memory_exceeded = over_memory
                 self._set_countdown(-1)
                 return
 
@@ -250,6 +252,7 @@ class Meter:
             self._watchdog_stop = None
         self.in_run = False
         self.stopped = None
+        self.memory_exceeded = False
         self._arm(self.budgets.max_idle_operations, math.inf)
 
     def _arm(self, ops: int, deadline: float) -> None:

@@ -38,6 +38,7 @@ import os
 import pickle
 import resource
 import sys
+from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from .budgets import MAX_CHILD_PROCESSES, MAX_FILE_BYTES, Budgets
@@ -92,22 +93,25 @@ def arm_cpu(budgets: Budgets) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (used + budgets.cpu_seconds, hard))
 
 
-class _ToolProxy:
-    """A tool as seen in the child: each call is sent to the parent and answered there."""
+def tool_proxy(name: str, reader: BinaryIO, writer: BinaryIO) -> Callable[..., Any]:
+    """A tool as seen in the child: each call is sent to the parent and answered there.
 
-    def __init__(self, name: str, reader: BinaryIO, writer: BinaryIO) -> None:
-        self.name, self.reader, self.writer = name, reader, writer
+    A closure, not an object with attributes: the code can call it, but cannot reach the
+    pipe it talks through (the closure's cells sit behind `__closure__`)."""
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def call_in_parent(*args: Any, **kwargs: Any) -> Any:
         payload = to_blob((args, kwargs))  # the parent unpickles it as plain data, or refuses
-        send(self.writer, {"op": "tool_call", "name": self.name, "payload": payload})
-        data = receive_bytes(self.reader)
+        send(writer, {"op": "tool_call", "name": name, "payload": payload})
+        data = receive_bytes(reader)
         if data is None:
             raise SystemExit(0)  # the parent went away
         reply = pickle.loads(data)  # the parent is trusted
         if reply.get("error") is not None:
             raise InterpreterError(reply["error"])
         return reply["value"]
+
+    call_in_parent.__name__ = name
+    return call_in_parent
 
 
 def run_one(interpreter: Interpreter, code: str) -> dict:
@@ -139,7 +143,7 @@ def serve(reader: BinaryIO, writer: BinaryIO) -> None:
         return
     init = pickle.loads(data)
     budgets = Budgets(**init["budgets"])
-    tools = {name: _ToolProxy(name, reader, writer) for name in init["tool_names"]}
+    tools = {name: tool_proxy(name, reader, writer) for name in init["tool_names"]}
     interpreter = Interpreter(init["authorized_imports"], tools=tools, budgets=budgets)
     apply_limits(budgets)
     block_side_effects()
