@@ -1,0 +1,423 @@
+"""The interpreter in a child process under bubblewrap: its own file system view, network and PIDs.
+
+The AST guards stop what they can see in the code; the process mode adds OS limits (memory,
+CPU time, processes, file size, wall clock). A sandbox stops what neither can: it starts the
+same worker (`minagent.interpreter.worker`, so the guards still apply inside) under `bwrap`,
+the sandbox behind Flatpak, which gives the child
+
+- a read-only view of the system and of the virtual environment (`--ro-bind / /`), with the
+  places that hold people's files hidden under empty in-memory folders (home folders, the
+  project folder, the host's /tmp), and one private writable folder, `SANDBOX_HOME`;
+- its own network namespace: no interfaces but an unconfigured loopback, so even a server
+  on the host's 127.0.0.1 is out of reach;
+- its own PID namespace (host processes are invisible, and the whole tree dies with it),
+  its own IPC and hostname, a new session (no typing into our terminal via TIOCSTI).
+
+The OS limits are the worker's own (worker.apply_limits), so they hold here too. Where bwrap
+is missing or cannot start (macOS, a container without user namespaces), SandboxInterpreter
+falls back to the process mode with a SandboxFallbackWarning, never silently; `strict=True`
+raises SandboxUnavailable instead.
+
+`guards=False` runs plain Python in the sandbox (`python -m minagent.sandbox`, no AST guards,
+no audit hook): only the OS layer stands between the code and the machine. It exists to test
+and demonstrate that layer (a fork bomb, a memory bomb, a write to $HOME, a network call);
+never give it model code. It has no fallback: without bwrap it raises SandboxUnavailable.
+
+`wrap_kernel_command` is the grader's hook: the same sandbox around a notebook's kernel.
+
+Example:
+    >>> with SandboxInterpreter(authorized_imports=["math"]) as sandbox:
+    ...     sandbox.run("import math\\nx = math.sqrt(16)")
+    ...     sandbox.run("x + 1").output
+    5.0
+"""
+
+from __future__ import annotations
+
+import ast
+import errno
+import functools
+import io
+import os
+import pickle
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import redirect_stdout
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from minagent.interpreter.budgets import MAX_CHILD_PROCESSES, Budgets
+from minagent.interpreter.process import ProcessInterpreter, worker_command
+from minagent.interpreter.protocol import receive_bytes, send, to_blob
+from minagent.interpreter.worker import arm_cpu
+
+SANDBOX_HOME = "/home/sandbox"
+"""Where the private writable folder appears inside the sandbox (also its cwd and $HOME)."""
+
+HIDDEN_PATHS = ("/home", "/root", "/tmp", "/var/tmp", "/run/user", "/mnt", "/media", "/srv")
+"""Folders replaced by empty in-memory ones inside the sandbox: where people keep files.
+The project folder and $HOME are hidden too (see `hidden_paths`)."""
+
+PRIVATE_TMP = ("/tmp", "/var/tmp")
+"""Hidden folders that stay writable: the sandbox's own scratch space, gone when it ends."""
+
+SANDBOX_FILE_BYTES = 64 * 1024 * 1024
+"""guards=False: largest file the code may write (RLIMIT_FSIZE); its folder is private, so
+unlike the guarded worker (which may write nothing) it can keep results there."""
+
+UNPRIVILEGED_UID = 65534
+"""The user (nobody) that sandboxed code runs as when we are root: the kernel does not apply
+RLIMIT_NPROC to uid 0, so as root a fork bomb would not be stopped by the process limit."""
+
+PROBE_TIMEOUT_SECONDS = 10.0
+"""Seconds the start-up probe of bwrap may take before we call it broken."""
+
+INSTALL_HINT = "install it with `apt-get install bubblewrap` (Debian/Ubuntu)"
+
+
+class SandboxUnavailable(RuntimeError):
+    """bwrap is missing or cannot start here, and the caller required the sandbox."""
+
+
+class SandboxFallbackWarning(RuntimeWarning):
+    """The sandbox is unavailable: code runs in a plain child process (OS limits only)."""
+
+
+# -- is bubblewrap usable? -------------------------------------------------------------------
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def sandbox_problem() -> str | None:
+    """Why bwrap cannot sandbox code here, or None when it can.
+
+    Looks bwrap up on the PATH each time (so a changed PATH counts), then runs a tiny probe
+    sandbox once per bwrap binary: user namespaces may be disabled even where bwrap exists.
+    """
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bwrap is not on the PATH"
+    if _is_root() and shutil.which("setpriv") is None:
+        return "running as root needs setpriv (util-linux) to drop to an unprivileged user"
+    return _probe(bwrap)
+
+
+@functools.cache
+def _probe(bwrap: str) -> str | None:
+    command = [bwrap, *_namespace_args(), "--ro-bind", "/", "/", "--proc", "/proc", "true"]
+    try:
+        done = subprocess.run(command, capture_output=True, timeout=PROBE_TIMEOUT_SECONDS)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"bwrap could not be run: {error}"
+    if done.returncode != 0:
+        reason = done.stderr.decode(errors="replace").strip().splitlines() or ["no message"]
+        return f"bwrap cannot create a sandbox here ({reason[-1]})"
+    return None
+
+
+def require_sandbox() -> None:
+    """Raise SandboxUnavailable (saying why and how to fix it) unless bwrap works here."""
+    problem = sandbox_problem()
+    if problem is not None:
+        raise SandboxUnavailable(f"{problem}; {INSTALL_HINT}")
+
+
+# -- the bwrap command line ------------------------------------------------------------------
+
+
+def _namespace_args(setuid: bool = False) -> list[str]:
+    """Own network, PID, IPC and hostname namespaces; die when we die.
+
+    As root, bwrap would keep every capability (the code could remount anything): drop them
+    all, except (with `setuid`) the two that setpriv needs to become UNPRIVILEGED_UID; those
+    vanish too once it has switched.
+    """
+    args = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    args += ["--hostname", "sandbox", "--die-with-parent"]
+    if _is_root():
+        args += ["--cap-drop", "ALL"]
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if setuid else []
+    return args
+
+
+def project_root() -> Path:
+    """The folder holding the minagent package (the course repository when installed editable)."""
+    return Path(__file__).resolve().parents[1]
+
+
+def hidden_paths() -> list[str]:
+    """Existing folders to hide: HIDDEN_PATHS, $HOME and the project folder, parents first."""
+    candidates = [*HIDDEN_PATHS, os.path.expanduser("~"), str(project_root())]
+    found = {os.path.realpath(path) for path in candidates if os.path.isdir(path)}
+    return sorted(found - {"/"}, key=lambda path: (path.count("/"), path))
+
+
+def readable_paths() -> list[str]:
+    """What sandboxed Python must read: the virtualenv, the base Python, the minagent package."""
+    paths = [sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parent)]
+    return [os.path.realpath(path) for path in paths]
+
+
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _expose(source: str, target: str, hidden: list[str], flag: str) -> list[str]:
+    """Bind `source` at `target`, first making its parents (0755) inside a hidden folder."""
+    args: list[str] = []
+    cover = [folder for folder in hidden if _under(target, folder) and folder != target]
+    if cover:
+        # bwrap would create the missing parents itself, but mode 0700: unreadable to others.
+        parent = Path(target).parent
+        parents = [p for p in [parent, *parent.parents] if _under(str(p), cover[-1])]
+        for folder in reversed(parents):
+            if str(folder) != cover[-1]:
+                args += ["--perms", "0755", "--dir", str(folder)]
+    return args + [flag, source, target]
+
+
+def bwrap_command(
+    workdir: Path | str,
+    *,
+    mount_at: str = SANDBOX_HOME,
+    readable: Iterable[str] = (),
+    writable: Iterable[str] = (),
+    new_session: bool = True,
+    setuid: bool = False,
+) -> list[str]:
+    """The `bwrap ...` prefix that runs a command with `workdir` as its only writable folder.
+
+    Args:
+        workdir: host folder, bound read-write at `mount_at` (also the cwd and $HOME).
+        readable: more host paths to show read-only where they are (if they were hidden).
+        writable: more host paths to bind read-write where they are.
+        new_session: start a new session (setsid); the grader passes False so that the
+            interrupt it sends the kernel's process group still reaches the kernel.
+        setuid: as root, keep what setpriv needs to switch to UNPRIVILEGED_UID.
+
+    Example:
+        bwrap_command("/tmp/w") + ["python", "-c", "print(1)"]
+    """
+    hidden = hidden_paths()
+    args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/"]
+    for folder in hidden:
+        mode = "1777" if folder in PRIVATE_TMP else "0755"
+        args += ["--perms", mode, "--tmpfs", folder]
+    args += ["--dev", "/dev", "--proc", "/proc"]
+    shown: list[str] = []
+    for path in dict.fromkeys([*readable_paths(), *map(os.path.realpath, readable)]):
+        # Only what is hidden needs showing, and a path inside a shown folder is shown already.
+        if not os.path.exists(path) or any(_under(path, done) for done in shown):
+            continue
+        if any(_under(path, folder) for folder in hidden):
+            args += _expose(path, path, hidden, "--ro-bind")
+            shown.append(path)
+    for path in dict.fromkeys(os.path.realpath(p) for p in writable):
+        args += _expose(path, path, hidden, "--bind")
+    args += _expose(os.path.realpath(workdir), mount_at, hidden, "--bind")
+    for folder in hidden:
+        # Hidden folders are empty and read-only (a write there fails, rather than vanishing
+        # into memory); /tmp stays a private scratch space. Mounts inside keep their own mode.
+        args += [] if folder in PRIVATE_TMP else ["--remount-ro", folder]
+    args += _namespace_args(setuid) + (["--new-session"] if new_session else [])
+    return args + ["--chdir", mount_at, "--setenv", "HOME", mount_at, "--"]
+
+
+def _drop_root() -> list[str]:
+    """As root: run the command as UNPRIVILEGED_UID (setpriv), so RLIMIT_NPROC applies."""
+    if not _is_root():
+        return []
+    uid = str(UNPRIVILEGED_UID)
+    setpriv = shutil.which("setpriv") or "setpriv"
+    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
+
+
+# -- the interpreter -------------------------------------------------------------------------
+
+
+class SandboxInterpreter(ProcessInterpreter):
+    """The process-mode interpreter, with its child under bubblewrap; same `run()` and `state`.
+
+    Args:
+        authorized_imports, tools, budgets: as for Interpreter (budgets.memory_mb and
+            cpu_seconds become the child's RLIMIT_AS and per-run RLIMIT_CPU).
+        strict: raise SandboxUnavailable instead of falling back when bwrap cannot run.
+        guards: False runs plain Python with no AST guards (tests and demos of the OS layer
+            only; never model code); it never falls back.
+
+    `sandboxed` says whether the child really runs under bwrap; `workdir` is the host folder
+    that the code sees as SANDBOX_HOME (removed with this object).
+    """
+
+    def __init__(
+        self,
+        authorized_imports: Iterable[str] = (),
+        tools: dict[str, Callable[..., Any]] | None = None,
+        budgets: Budgets | None = None,
+        *,
+        strict: bool = False,
+        guards: bool = True,
+    ) -> None:
+        self._child = None  # so that __del__ of a refused instance has nothing to stop
+        if not guards and tools:
+            raise ValueError("guards=False runs plain Python, which has no tool callbacks")
+        problem = sandbox_problem()
+        if problem is not None and (strict or not guards):
+            raise SandboxUnavailable(f"{problem}; {INSTALL_HINT}")
+        self._folder = tempfile.TemporaryDirectory(prefix="minagent-sandbox-")
+        self.workdir = Path(self._folder.name)
+        self.sandboxed = problem is None
+        if not self.sandboxed:
+            warnings.warn(
+                f"{problem}: running code in a plain child process (OS limits only; it can "
+                f"read and write your files and reach the network); {INSTALL_HINT}",
+                SandboxFallbackWarning,
+                stacklevel=2,
+            )
+            command = worker_command()
+        else:
+            module = "minagent.interpreter.worker" if guards else "minagent.sandbox"
+            command = [*self._prefix(), sys.executable, "-m", module]
+        super().__init__(authorized_imports, tools, budgets, command)
+
+    def _prefix(self) -> list[str]:
+        if _is_root():
+            # The code runs as nobody: it must be able to write (and enter) its folder.
+            os.chown(self.workdir, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+            self.workdir.chmod(0o711)
+            return [*bwrap_command(self.workdir, setuid=True), *_drop_root()]
+        return bwrap_command(self.workdir)
+
+
+# -- the grader's hook -----------------------------------------------------------------------
+
+
+def wrap_kernel_command(
+    argv: list[str],
+    workdir: Path,
+    readable: Sequence[Path | str] = (),
+    writable: Sequence[Path | str] = (),
+) -> list[str]:
+    """Run a notebook kernel's command under bwrap: `workdir` writable, no network, no other
+    students' files. Raises SandboxUnavailable where bwrap cannot run (see sandbox_problem).
+
+    The kernel keeps its own paths: `workdir` is bound where it is (not at SANDBOX_HOME);
+    `readable` (a launcher script) and `writable` (the folder of the connection file) are
+    shown where they are. The kernel has no network, so the grader must speak to it over
+    ZeroMQ's ipc transport (unix sockets), in a folder passed in `writable`. As root the kernel
+    keeps uid 0, without capabilities: its connection file and folder belong to root.
+
+    Example:
+        wrap_kernel_command(["python", "-m", "ipykernel_launcher", "-f", "k.json"], Path("w"))
+    """
+    require_sandbox()
+    prefix = bwrap_command(
+        workdir,
+        mount_at=os.path.realpath(workdir),
+        readable=[str(path) for path in readable],
+        writable=[str(path) for path in writable],
+        new_session=False,
+    )
+    return [*prefix, *argv]
+
+
+# -- plain Python in the sandbox (guards=False) ----------------------------------------------
+
+
+def _limit_hit(error: BaseException, budgets: Budgets) -> tuple[str, str] | None:
+    """(limit, explanation) when an OS limit of the sandbox caused `error`, else None."""
+    if isinstance(error, MemoryError):
+        return "memory", f"out of memory: the sandbox allows {budgets.memory_mb} MiB (RLIMIT_AS)"
+    if isinstance(error, BlockingIOError):
+        return "processes", "cannot start a process: the sandbox allows none (RLIMIT_NPROC)"
+    if isinstance(error, OSError) and error.errno == errno.EFBIG:
+        return (
+            "file size",
+            f"file too large: the limit is {SANDBOX_FILE_BYTES} bytes (RLIMIT_FSIZE)",
+        )
+    return None
+
+
+def run_plain(namespace: dict[str, Any], code: str, budgets: Budgets) -> dict:
+    """Run code as ordinary Python in `namespace`; the result message a worker sends back.
+
+    The value of a last bare expression is the output, as in the interpreter. An error that
+    an OS limit caused (MemoryError from RLIMIT_AS, BlockingIOError from RLIMIT_NPROC) names
+    that limit: `limit` in the message, BudgetExceededError on the host.
+    """
+    printed = io.StringIO()
+    try:
+        with redirect_stdout(printed):
+            output = _exec_with_value(namespace, code)
+    except BaseException as error:  # noqa: BLE001 - every failure is a result
+        hit = _limit_hit(error, budgets)
+        text = f"{type(error).__name__}: {hit[1] if hit else error}"
+        limit = hit[0] if hit else None
+        return {
+            "op": "result",
+            "ok": False,
+            "error": text,
+            "limit": limit,
+            "logs": printed.getvalue(),
+        }
+    return {
+        "op": "result", "ok": True, "output": to_blob(output), "output_repr": repr(output),
+        "logs": printed.getvalue(), "is_final_answer": False,
+    }  # fmt: skip
+
+
+def _exec_with_value(namespace: dict[str, Any], code: str) -> Any:
+    """exec the code; evaluate a last bare expression separately and return its value."""
+    tree = ast.parse(code)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<sandbox>", "exec"), namespace)
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), "<sandbox>", "eval"), namespace)
+
+
+def apply_plain_limits(budgets: Budgets) -> None:
+    """worker.apply_limits, except files up to SANDBOX_FILE_BYTES (its folder is private)."""
+    address_space = budgets.memory_mb * 1024 * 1024
+    for limit, value in (
+        (resource.RLIMIT_AS, address_space),
+        (resource.RLIMIT_FSIZE, SANDBOX_FILE_BYTES),
+        (resource.RLIMIT_NPROC, MAX_CHILD_PROCESSES),
+        (resource.RLIMIT_CORE, 0),
+    ):
+        resource.setrlimit(limit, (value, value))
+
+
+def serve_plain(reader: BinaryIO, writer: BinaryIO) -> None:
+    """The worker protocol (see minagent.interpreter.worker) with plain Python as the runner."""
+    data = receive_bytes(reader)
+    if data is None:
+        return
+    budgets = Budgets(**pickle.loads(data)["budgets"])
+    apply_plain_limits(budgets)
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    send(writer, {"op": "ready"})
+    while (data := receive_bytes(reader)) is not None:
+        request = pickle.loads(data)
+        if request["op"] == "run":
+            arm_cpu(budgets)
+            send(writer, run_plain(namespace, request["code"], budgets))
+        elif request["op"] == "state":
+            values = {k: (to_blob(v), repr(v)) for k, v in namespace.items() if k[:2] != "__"}
+            send(writer, {"op": "state", "values": values})
+        elif request["op"] == "set_state":
+            namespace.update(request["values"])
+            send(writer, {"op": "ok"})
+
+
+if __name__ == "__main__":
+    writer = os.fdopen(os.dup(1), "wb")  # the channel; fd 1 goes to stderr, as in the worker
+    os.dup2(2, 1)
+    serve_plain(sys.stdin.buffer, writer)
