@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
@@ -112,6 +113,12 @@ def test_wall_clock_kills_a_child_stuck_in_c() -> None:
         assert child.run("'alive'").output == "alive"
 
 
+LINUX_ONLY = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="reads /proc/<pid>/limits (Linux)"
+)
+
+
+@LINUX_ONLY
 def test_file_size_limit_is_set_in_the_child() -> None:
     with ProcessInterpreter() as interpreter:
         interpreter.run("1")
@@ -120,6 +127,7 @@ def test_file_size_limit_is_set_in_the_child() -> None:
     assert "Max core file size        0" in pid_limits
 
 
+@LINUX_ONLY
 def test_process_limit_is_set_in_the_child() -> None:
     with ProcessInterpreter() as interpreter:
         interpreter.run("1")
@@ -140,7 +148,6 @@ def test_process_limit_is_set_in_the_child() -> None:
 def test_worker_audit_hook_refuses_side_effects(action: str) -> None:
     """Even plain Python (no guards at all) cannot spawn, connect or write once it is set."""
     import subprocess
-    import sys
 
     script = (
         "from minagent.interpreter.worker import block_side_effects\n"
@@ -178,7 +185,6 @@ def test_tool_errors_come_back_to_the_code(child: ProcessInterpreter) -> None:
 def test_a_launcher_prefix_can_start_the_worker() -> None:
     """minagent.sandbox starts the same worker under bubblewrap: any argv prefix works."""
     import shutil
-    import sys
 
     from minagent.interpreter.process import worker_command
 

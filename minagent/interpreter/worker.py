@@ -49,11 +49,18 @@ from .protocol import receive_bytes, send, to_blob
 
 def apply_limits(budgets: Budgets) -> None:
     """OS limits for this process; CPU time is armed per run in `arm_cpu`."""
-    megabytes = budgets.memory_mb * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (megabytes, megabytes))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_FILE_BYTES, MAX_FILE_BYTES))
-    resource.setrlimit(resource.RLIMIT_NPROC, (MAX_CHILD_PROCESSES, MAX_CHILD_PROCESSES))
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    address_space = budgets.memory_mb * 1024 * 1024
+    limits = {
+        resource.RLIMIT_AS: address_space,
+        resource.RLIMIT_FSIZE: MAX_FILE_BYTES,
+        resource.RLIMIT_NPROC: MAX_CHILD_PROCESSES,
+        resource.RLIMIT_CORE: 0,
+    }
+    for limit, value in limits.items():
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):  # macOS refuses some (RLIMIT_AS): the others still hold
+            print(f"minagent worker: could not set resource limit {limit}", file=sys.stderr)
 
 
 BLOCKED_AUDIT_EVENTS = (
