@@ -8,6 +8,8 @@ run overstays its wall-clock timeout. When a limit kills the child, `run` raises
 ChildKilledError naming the limit, and the next run starts a fresh child (the state is lost,
 and the message says so).
 
+Process mode needs a POSIX system (Linux, macOS): it selects on pipes and reads exit signals.
+
 Tools run in the parent: the child sends each call over the pipe and waits for the answer, so
 a tool can be any callable (a closure, a bound method, an object holding a connection); only
 its arguments and return value cross the pipe, and they must be plain data (pickle).
@@ -45,10 +47,14 @@ START_TIMEOUT_SECONDS = 30.0
 """Seconds the child may take to start and import the interpreter."""
 
 _SIGNAL_LIMITS = {
-    signal.SIGXCPU: ("cpu", "it used up its CPU time (RLIMIT_CPU)"),
-    signal.SIGXFSZ: ("file size", "it tried to write a file (RLIMIT_FSIZE)"),
-    signal.SIGKILL: ("memory", "it was killed, most likely for using too much memory"),
-    signal.SIGSEGV: ("crash", "it crashed (segmentation fault)"),
+    getattr(signal, name): reason
+    for name, reason in {
+        "SIGXCPU": ("cpu", "it used up its CPU time (RLIMIT_CPU)"),
+        "SIGXFSZ": ("file size", "it tried to write a file (RLIMIT_FSIZE)"),
+        "SIGKILL": ("memory", "it was killed, most likely for using too much memory"),
+        "SIGSEGV": ("crash", "it crashed (segmentation fault)"),
+    }.items()
+    if hasattr(signal, name)  # POSIX signals: this module still imports on Windows
 }
 
 
