@@ -309,6 +309,20 @@ class MultiStepAgent:
 # --- JSON tool calls ------------------------------------------------------------------------
 
 
+ANY_JSON = {"type": ["string", "number", "boolean", "array", "object", "null"]}
+"""What an argument schema without a type (like final_answer's `answer`) allows."""
+TYPE_KEYS = ("type", "anyOf", "oneOf", "allOf", "enum", "const", "$ref")
+
+
+def _typed(parameters: dict) -> dict:
+    # llama.cpp's schema-to-grammar converter rejects a property with no type at all.
+    properties = {
+        name: schema if any(key in schema for key in TYPE_KEYS) else {**schema, **ANY_JSON}
+        for name, schema in parameters.get("properties", {}).items()
+    }
+    return {**parameters, "properties": properties}
+
+
 def tool_call_schema(tools: Sequence[Tool]) -> dict:
     """The JSON schema of one valid call to any of `tools`, for constrained decoding.
 
@@ -321,7 +335,7 @@ def tool_call_schema(tools: Sequence[Tool]) -> dict:
             "type": "object",
             "additionalProperties": False,
             "required": ["name", "arguments"],
-            "properties": {"name": {"const": t.name}, "arguments": t.parameters},
+            "properties": {"name": {"const": t.name}, "arguments": _typed(t.parameters)},
         }
         for t in tools
     ]
@@ -488,8 +502,10 @@ def make_executor(kind: str, authorized_imports: Sequence[str], tools: dict[str,
     if kind not in EXECUTORS:
         raise AgentError(f"unknown executor {kind!r}: use one of {', '.join(EXECUTORS)}")
     if kind == "sandbox":
-        from minagent.sandbox import SandboxInterpreter
-
+        try:
+            from minagent.sandbox import SandboxInterpreter
+        except ImportError as err:
+            raise AgentError(f"the sandbox executor is unavailable: {err}") from err
         return SandboxInterpreter(authorized_imports=authorized_imports, tools=tools)
     from minagent.interpreter import Interpreter
 
@@ -534,6 +550,21 @@ class CodeAgent(MultiStepAgent):
         tools = [code_signature(t) for t in self.tools.values()]
         return render_prompt("code_agent.j2", tools=tools, imports=imports)
 
+    def answer_from_memory(self, task: str, step_number: int) -> Step:
+        step = super().answer_from_memory(task, step_number)
+        # Small models often answer in code even when asked for words: run it for its answer.
+        try:
+            code = extract_code(step.model_output)
+            result = self.interpreter.run(code)
+        except Exception:  # no code, or code that fails: the words are the answer
+            return step
+        step.code = code
+        if result.is_final_answer or result.output is not None:
+            step.final_answer = result.output
+        elif result.logs.strip():
+            step.final_answer = result.logs.strip()
+        return step
+
     def start(self, additional_args: dict[str, Any]) -> None:
         # A fresh interpreter per run: variables persist across the steps of one run only.
         # The last run's interpreter stays open until then, so its state can be inspected.
@@ -556,10 +587,11 @@ class CodeAgent(MultiStepAgent):
             logs = getattr(err, "logs", "") or ""
             step.observation = logs
             raise AgentExecutionError(f"{type(err).__name__}: {err}") from err
-        output = getattr(result, "output", None)
         lines = [result.logs.rstrip()] if result.logs.strip() else []
-        if output is not None and not result.is_final_answer:
-            lines.append(f"Out: {output!r}")
-        step.observation = "\n".join(lines) or "(no output: print() the values you need)"
         if result.is_final_answer:
-            step.is_final_answer, step.final_answer = True, output
+            step.is_final_answer, step.final_answer = True, result.output
+        elif result.output is not None:
+            lines.append(f"Out: {result.output!r}")  # the value of the last expression
+        elif not lines:
+            lines.append("(no output: print() the values you need)")
+        step.observation = "\n".join(lines)

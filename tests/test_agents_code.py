@@ -176,3 +176,12 @@ def test_extract_code(text, expected):
 def test_extract_code_without_a_block_is_a_parse_error():
     with pytest.raises(AgentParseError, match="```python"):
         extract_code("just words")
+
+
+def test_a_fallback_answer_written_as_code_is_run():
+    agent = agent_with([code("x = 6 * 7"), code("print(x)")], max_steps=1)
+    assert agent.run("task") == "42"
+    agent = agent_with([code("x = 6 * 7"), code("x + 1")], max_steps=1)
+    assert agent.run("task") == 43
+    agent = agent_with([code("x = 6 * 7"), code("import os")], max_steps=1)
+    assert agent.run("task") == "```python\nimport os\n```"

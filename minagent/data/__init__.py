@@ -1,4 +1,4 @@
-"""Data files the course uses, shipped inside the package so a learner's clone needs nothing else."""
+"""Data files the course uses, shipped in the package so a clone needs nothing else."""
 
 from importlib.resources import files
 from pathlib import Path
@@ -7,7 +7,9 @@ from pathlib import Path
 def data_path(name: str) -> Path:
     """Return the path of a data file shipped with minagent.
 
-    Example: ``data_path("revenue_by_country.csv").read_text().splitlines()[0]`` -> ``"country,before,after"``
+    Example:
+        >>> data_path("revenue_by_country.csv").read_text().splitlines()[0]
+        'country,before,after'
     """
     path = Path(str(files(__package__) / name))
     if not path.is_file():
