@@ -4,6 +4,7 @@ minagent run "What is 17 * 23 + 5?"            # CodeAgent on the embedded SmolL
 minagent run --agent tool "..."                # ToolCallingAgent
 minagent run --model openai/gpt-4o-mini "..."  # any litellm model id
 minagent chat "Tell me a joke"                 # stream a reply
+minagent serve-tools my_tools:tools            # serve minagent tools over MCP (stdio)
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--model", help="a litellm model id (default: embedded SmolLM2-135M)")
     chat.add_argument("--api-base", help="server URL for --model")
     chat.add_argument("--max-tokens", type=int, default=256)
+
+    serve = commands.add_parser("serve-tools", help="serve minagent tools over MCP (stdio)")
+    serve.add_argument("spec", help="module:attr holding a Tool or a list of Tools")
     return parser
 
 
@@ -81,6 +85,10 @@ def chat_command(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `minagent` console script; returns the exit status."""
     args = _parser().parse_args(argv)
+    if args.command == "serve-tools":
+        from minagent.mcp import main_serve_tools  # the MCP SDK loads only for this command
+
+        return main_serve_tools([args.spec])
     try:
         return run_command(args) if args.command == "run" else chat_command(args)
     except (AgentError, ModelError) as err:

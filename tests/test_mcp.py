@@ -317,6 +317,12 @@ def test_serve_round_trip_keeps_schemas_and_values():
         assert served["move"](point={"x": 1.0, "y": 2.0}, dx=0.5) == {"x": 1.5, "y": 2.0}
 
 
+def test_the_minagent_command_serves_tools():
+    command = Path(sys.executable).with_name("minagent")
+    with mcp_tools(str(command), ["serve-tools", "mcp_servers:TOOLS"], env=SERVED_ENV) as tools:
+        assert {t.name: t for t in tools}["add"](a=2, b=3) == 5
+
+
 def test_served_tools_report_errors_to_the_client():
     with mcp_tools(sys.executable, SERVED, env=SERVED_ENV) as tools:
         served = {t.name: t for t in tools}
