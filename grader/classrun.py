@@ -13,6 +13,10 @@ into the class gradebook and writes, under `--out` (default DIR/grades):
 
 Re-running resumes: a submission whose bytes, unit source and limits are unchanged is not
 graded again. A submission that cannot be graded gets a zero and the reason.
+
+Each kernel runs under bubblewrap where it works (`--sandbox auto`, the default; `require`
+refuses to grade without it): it cannot reach the network or read the class folder, the output
+or any other worker's scratch tree, and writes only its own working folder.
 """
 
 from __future__ import annotations
@@ -95,6 +99,10 @@ class ClassRun:
     out: Path
     limits: Limits
     jobs: int
+    sandbox: str = "auto"
+    """`--sandbox` mode of the workers' kernels (grader.kernel.configure_sandbox)."""
+    hidden: tuple[str, ...] = ()
+    """Folders the kernels must not see, wherever they lie: the class folder and the output."""
 
     @property
     def db(self) -> Path:
@@ -170,6 +178,8 @@ def start_worker(run: ClassRun, index: int, sub: Submission) -> Running:
         "student": sub.student,
         "path": str(sub.path),
         "limits": run.limits.to_dict(),
+        "sandbox": run.sandbox,
+        "hidden": list(run.hidden),
         "scratch": str(scratch / "course"),
     }
     (scratch / "job.json").write_text(json.dumps(job))
@@ -280,7 +290,9 @@ def main_class(args, limits: Limits) -> int:  # type: ignore[no-untyped-def]
     out = (args.out or class_dir / "grades").resolve()
     try:
         root = args.root.resolve() if args.root else find_course_root(Path.cwd())
-        run = ClassRun(root, out, limits, max(1, args.jobs or os.cpu_count() or 1))
+        jobs = max(1, args.jobs or os.cpu_count() or 1)
+        hidden = (str(class_dir), str(out))
+        run = ClassRun(root, out, limits, jobs, sandbox=args.sandbox, hidden=hidden)
         subs = discover(class_dir, args.unit, out)
         columns = [*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn()]
         with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True)) as bar:

@@ -4,6 +4,12 @@
     agents-grade units/03-react-loop --json          # the same as JSON
     agents-grade --class submitted/                  # instructor: a folder of submissions
 
+Kernels run under bubblewrap (`minagent.sandbox`: no network, no files outside the notebook's
+folder) wherever it works, for one notebook and a class alike: `--sandbox auto`, the default.
+Where bwrap is missing (macOS, a container without user namespaces) a learner's notebook is
+graded in a plain kernel as before, and a class run says so on stderr before it starts;
+`--sandbox require` makes that an error instead, `--sandbox off` never sandboxes.
+
 Exit status: 0 at full marks (class run: when it finished), 1 when points were lost, 2 when the
 notebook could not be graded (not a notebook, another unit, metadata stripped, bad arguments).
 """
@@ -14,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader.limits import Limits
+from grader.limits import SANDBOX_MODES, Limits
 
 EXIT_FULL_MARKS = 0
 EXIT_POINTS_LOST = 1
@@ -29,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, help="class run: output folder (DIR/grades)")
     parser.add_argument("--jobs", type=int, help="class run: parallel graders (cores)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument(
+        "--sandbox",
+        choices=SANDBOX_MODES,
+        default="auto",
+        help="run kernels under bubblewrap: where it works (auto), never, or else fail",
+    )
     parser.add_argument("--root", type=Path, help="course root (with solutions/)")
     defaults = Limits()
     parser.add_argument("--cell-timeout", type=int, default=defaults.cell_timeout)
@@ -40,6 +52,20 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `agents-grade` console script; returns the exit status."""
     args = _parser().parse_args(argv)
+    from grader.kernel import configure_sandbox, use_launch_hook
+
+    try:
+        unsandboxed = configure_sandbox(args.sandbox)
+    except RuntimeError as error:  # SandboxUnavailable under --sandbox require
+        print(f"error: --sandbox require: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    try:
+        return _run(args, unsandboxed)
+    finally:
+        use_launch_hook(None)  # the setting was this run's (main may be called again in-process)
+
+
+def _run(args: argparse.Namespace, unsandboxed: str | None) -> int:
     limits = Limits(
         cell_timeout=args.cell_timeout,
         notebook_timeout=args.timeout,
@@ -48,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.class_dir is not None:
         from grader.classrun import main_class
 
+        if unsandboxed and args.sandbox == "auto":
+            print(f"warning: kernels run without a sandbox ({unsandboxed})", file=sys.stderr)
         return main_class(args, limits)
     if args.path is None:
         _parser().error("give a notebook or unit folder, or --class DIR")

@@ -89,6 +89,7 @@ def generate_in(root: Path, unit: str, tree: Path, db_path: Path) -> None:
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
 
+    source_notebook(root, unit)  # an unknown unit is a CourseError, not a missing file
     source = tree / SOURCE_DIR / unit
     if not source.exists():
         shutil.copytree(root / SOURCE_DIR / unit, source)

@@ -57,7 +57,7 @@ def _output_size(msg: dict) -> int:
 class SafeExecute(Execute):
     """nbgrader's Execute with a notebook deadline, output caps and survivable kernel deaths."""
 
-    notebook_timeout = Int(300, help="seconds for the whole notebook").tag(config=True)
+    notebook_timeout = Int(600, help="seconds for the whole notebook").tag(config=True)
     cell_output_bytes = Int(256 * 1024, help="output kept per cell").tag(config=True)
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -100,7 +100,7 @@ class SafeExecute(Execute):
             self._pgid = self.km.process_group
         if self._stop_reason is not None:
             if cell.cell_type == "code":
-                cell.outputs = [error_output(NOT_RUN, f"not run: {self._stop_reason}")]
+                cell.outputs = [error_output(NOT_RUN, self._stop_reason)]
             return cell, resources
         try:
             return super().preprocess_cell(cell, resources, index)

@@ -1,31 +1,45 @@
-"""The kernel a submission runs in: fresh, limited, and killed as a whole process group.
+"""The kernel a submission runs in: fresh, limited, sandboxed where it can be, and killed as a
+whole process group.
 
 `LimitedKernelManager` is jupyter_client's `AsyncKernelManager` with one change: the kernel
-command is wrapped, first by `kernel_launch.py` (rlimits, stdin from /dev/null) and then by the
-launch hook, the seam where `minagent.sandbox` (issue 10) adds bubblewrap. A launch hook takes
-the full command and the working folder and returns the command to run:
+command is wrapped, first by the launch hook, the sandbox (`minagent.sandbox.wrap_kernel_command`:
+bubblewrap, no network, no other students' files), then by `kernel_launch.py` (rlimits, stdin
+from /dev/null):
 
-    def wrap_kernel_command(argv: list[str], workdir: Path) -> list[str]:
-        return ["bwrap", "--ro-bind", "/", "/", "--bind", str(workdir), str(workdir), ..., *argv]
+    python kernel_launch.py --memory-bytes=N --sandboxed -- bwrap ... -- python -m ipykernel ...
 
-The kernel still has to reach the grader: jupyter_client speaks ZeroMQ over TCP on 127.0.0.1
-(the `transport` below), so a sandbox must keep loopback shared, or set transport to "ipc" and
-bind the folder of the connection file into the sandbox.
+The launcher stays outside the sandbox and keeps SIGINT ignored for bwrap: jupyter_client
+interrupts a cell with a SIGINT to the kernel's process group, and bwrap would die of it.
+
+Transport: a sandboxed kernel has no network, not even the host's loopback (sharing it would
+let a submission reach every local server), so it speaks ZeroMQ over the "ipc" transport: unix
+sockets in a private runtime folder that the hook makes writable. Without a sandbox the kernel
+uses TCP on 127.0.0.1.
+
+`configure_sandbox(mode)` sets the hook for `agents-grade --sandbox auto|off|require`; the
+command line (default auto) and every class-run worker call it. From Python, `grade_notebook`
+and `autograde_in` start plain kernels until it is called.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, Int, List, Unicode
 
-LaunchHook = Callable[[list[str], Path], list[str]]
+from grader.limits import SANDBOX_MODES
+from minagent import sandbox
+
+# Called as hook(argv, workdir, writable=[runtime folder]); returns the command to run.
+LaunchHook = Callable[..., list[str]]
 
 LAUNCHER = Path(__file__).with_name("kernel_launch.py")
 NATIVE_KERNEL = "python3"
@@ -41,17 +55,25 @@ def use_launch_hook(hook: LaunchHook | None) -> None:
     _launch_hook = hook
 
 
-def sandbox_launch_hook() -> LaunchHook | None:
-    """`minagent.sandbox.wrap_kernel_command` when that module provides it, else None.
+def configure_sandbox(mode: str, hidden: Sequence[Path | str] = ()) -> str | None:
+    """Sandbox every kernel this process starts, as `--sandbox MODE` asks; returns None when
+    kernels will run under bubblewrap, else why not.
 
-    The contract for issue 10: `wrap_kernel_command(argv, workdir) -> argv` runs `argv` with
-    `workdir` as its only writable folder and no network except the loopback to the grader.
+    "auto" sandboxes where bubblewrap works and falls back to plain kernels elsewhere, "off"
+    never sandboxes, "require" raises `minagent.sandbox.SandboxUnavailable` (a RuntimeError
+    saying what is missing and how to install it) instead of falling back. `hidden`: folders
+    the kernels must not see besides those the sandbox always hides (a class of submissions).
+
+    Example: configure_sandbox("auto") -> None on Linux with bwrap, "bwrap is not on the PATH"
     """
-    try:
-        from minagent import sandbox
-    except ImportError:
-        return None
-    return getattr(sandbox, "wrap_kernel_command", None)
+    if mode not in SANDBOX_MODES:
+        raise ValueError(f"sandbox mode {mode!r}: expected one of {', '.join(SANDBOX_MODES)}")
+    problem = "--sandbox off" if mode == "off" else sandbox.sandbox_problem()
+    if problem is not None and mode == "require":
+        sandbox.require_sandbox()
+    hook = functools.partial(sandbox.wrap_kernel_command, hidden=hidden)
+    use_launch_hook(hook if problem is None else None)
+    return problem
 
 
 class LimitedKernelManager(AsyncKernelManager):
@@ -63,16 +85,28 @@ class LimitedKernelManager(AsyncKernelManager):
     launch_prefix = List(Unicode(), help="command put before the launcher").tag(config=True)
 
     _workdir: str | None = None
+    _runtime: tempfile.TemporaryDirectory | None = None
 
     async def _async_pre_start_kernel(self, **kw):  # type: ignore[no-untyped-def]
         # nbclient passes the notebook's folder as `cwd`; the launch hook needs it.
-        self._workdir = kw.get("cwd")
+        self._workdir = kw.get("cwd") or os.getcwd()
+        if _launch_hook is not None:
+            # Unix sockets and the connection file in a folder of their own, with a short path
+            # (a socket path has at most 107 bytes); removed when this manager is.
+            self._runtime = tempfile.TemporaryDirectory(prefix="agents-kernel-")
+            self.transport = "ipc"
+            self.ip = os.path.join(self._runtime.name, "ipc")
+            self.connection_file = os.path.join(self._runtime.name, "kernel.json")
         return await super()._async_pre_start_kernel(**kw)
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-        """The kernelspec's command, wrapped: [hook ...] python kernel_launch.py ... -- kernel."""
+        """The kernelspec's command, wrapped: python kernel_launch.py ... -- [hook ...] kernel."""
         kernel = super().format_kernel_cmd(extra_arguments)
-        command = [
+        if _launch_hook is not None and self._runtime is not None:
+            workdir = Path(self._workdir or os.getcwd())
+            kernel = _launch_hook(kernel, workdir, writable=[self._runtime.name])
+        return [
+            *self.launch_prefix,
             sys.executable,
             "-I",
             "-S",
@@ -80,13 +114,10 @@ class LimitedKernelManager(AsyncKernelManager):
             f"--memory-bytes={self.memory_bytes}",
             f"--file-size-bytes={self.file_size_bytes}",
             *(["--quiet"] if self.quiet else []),
+            *(["--sandboxed"] if self._runtime is not None else []),
             "--",
             *kernel,
         ]
-        command = [*self.launch_prefix, *command]
-        if _launch_hook is not None:
-            command = _launch_hook(command, Path(self._workdir or os.getcwd()))
-        return command
 
     @property
     def process_group(self) -> int | None:

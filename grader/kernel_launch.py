@@ -1,9 +1,10 @@
 """Start a Jupyter kernel under OS limits: `python kernel_launch.py [options] -- KERNEL ARGV`.
 
-The grader's kernel manager puts this script in front of the kernel command. It stays the
-parent of the kernel so that a submission which kills its parent kills this wrapper, not the
-grader, and it reports how the kernel ended through its exit status (128 + signal number when
-the kernel was killed). Only the standard library is imported: it runs with `python -I -S`.
+The grader's kernel manager puts this script in front of the kernel command (and of the
+sandbox around it: `--sandboxed`). It stays the parent of the kernel so that a submission which
+kills its parent kills this wrapper, not the grader, and it reports how the kernel ended through
+its exit status (128 + signal number when the kernel was killed; bwrap passes that on). Only
+the standard library is imported: it runs with `python -I -S`.
 """
 
 import argparse
@@ -35,6 +36,7 @@ def main(argv: list) -> int:
     parser.add_argument("--memory-bytes", type=int, default=0)
     parser.add_argument("--file-size-bytes", type=int, default=0)
     parser.add_argument("--quiet", action="store_true", help="kernel stdout/stderr to /dev/null")
+    parser.add_argument("--sandboxed", action="store_true", help="the command is bwrap ... kernel")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
@@ -46,7 +48,9 @@ def main(argv: list) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     pid = os.fork()
     if pid == 0:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        # bwrap would die of the interrupt (and the kernel with it), so it inherits "ignore";
+        # ipykernel sets its own SIGINT handler while it runs a cell.
+        signal.signal(signal.SIGINT, signal.SIG_IGN if args.sandboxed else signal.SIG_DFL)
         _die_with_parent()
         _limit(resource.RLIMIT_AS, args.memory_bytes)
         _limit(resource.RLIMIT_FSIZE, args.file_size_bytes)

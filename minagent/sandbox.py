@@ -152,9 +152,10 @@ def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
 
 
-def hidden_paths() -> list[str]:
-    """Existing folders to hide: HIDDEN_PATHS, $HOME and the project folder, parents first."""
-    candidates = [*HIDDEN_PATHS, os.path.expanduser("~"), str(project_root())]
+def hidden_paths(extra: Iterable[str] = ()) -> list[str]:
+    """Existing folders to hide: HIDDEN_PATHS, $HOME, the project folder and `extra`, parents
+    first."""
+    candidates = [*HIDDEN_PATHS, os.path.expanduser("~"), str(project_root()), *extra]
     found = {os.path.realpath(path) for path in candidates if os.path.isdir(path)}
     return sorted(found - {"/"}, key=lambda path: (path.count("/"), path))
 
@@ -189,6 +190,7 @@ def bwrap_command(
     mount_at: str = SANDBOX_HOME,
     readable: Iterable[str] = (),
     writable: Iterable[str] = (),
+    hidden: Iterable[str] = (),
     new_session: bool = True,
     setuid: bool = False,
 ) -> list[str]:
@@ -198,6 +200,7 @@ def bwrap_command(
         workdir: host folder, bound read-write at `mount_at` (also the cwd and $HOME).
         readable: more host paths to show read-only where they are (if they were hidden).
         writable: more host paths to bind read-write where they are.
+        hidden: more host folders to hide (the grader's class folder, wherever it lies).
         new_session: start a new session (setsid); the grader passes False so that the
             interrupt it sends the kernel's process group still reaches the kernel.
         setuid: as root, keep what setpriv needs to switch to UNPRIVILEGED_UID.
@@ -205,9 +208,9 @@ def bwrap_command(
     Example:
         bwrap_command("/tmp/w") + ["python", "-c", "print(1)"]
     """
-    hidden = hidden_paths()
+    covered = hidden_paths(hidden)
     args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/"]
-    for folder in hidden:
+    for folder in covered:
         mode = "1777" if folder in PRIVATE_TMP else "0755"
         args += ["--perms", mode, "--tmpfs", folder]
     args += ["--dev", "/dev", "--proc", "/proc"]
@@ -216,13 +219,13 @@ def bwrap_command(
         # Only what is hidden needs showing, and a path inside a shown folder is shown already.
         if not os.path.exists(path) or any(_under(path, done) for done in shown):
             continue
-        if any(_under(path, folder) for folder in hidden):
-            args += _expose(path, path, hidden, "--ro-bind")
+        if any(_under(path, folder) for folder in covered):
+            args += _expose(path, path, covered, "--ro-bind")
             shown.append(path)
     for path in dict.fromkeys(os.path.realpath(p) for p in writable):
-        args += _expose(path, path, hidden, "--bind")
-    args += _expose(os.path.realpath(workdir), mount_at, hidden, "--bind")
-    for folder in hidden:
+        args += _expose(path, path, covered, "--bind")
+    args += _expose(os.path.realpath(workdir), mount_at, covered, "--bind")
+    for folder in covered:
         # Hidden folders are empty and read-only (a write there fails, rather than vanishing
         # into memory); /tmp stays a private scratch space. Mounts inside keep their own mode.
         args += [] if folder in PRIVATE_TMP else ["--remount-ro", folder]
@@ -304,15 +307,17 @@ def wrap_kernel_command(
     workdir: Path,
     readable: Sequence[Path | str] = (),
     writable: Sequence[Path | str] = (),
+    hidden: Sequence[Path | str] = (),
 ) -> list[str]:
     """Run a notebook kernel's command under bwrap: `workdir` writable, no network, no other
     students' files. Raises SandboxUnavailable where bwrap cannot run (see sandbox_problem).
 
     The kernel keeps its own paths: `workdir` is bound where it is (not at SANDBOX_HOME);
     `readable` (a launcher script) and `writable` (the folder of the connection file) are
-    shown where they are. The kernel has no network, so the grader must speak to it over
-    ZeroMQ's ipc transport (unix sockets), in a folder passed in `writable`. As root the kernel
-    keeps uid 0, without capabilities: its connection file and folder belong to root.
+    shown where they are, `hidden` folders (a class of submissions) are hidden as well. The
+    kernel has no network, so the grader must speak to it over ZeroMQ's ipc transport (unix
+    sockets), in a folder passed in `writable`. As root the kernel keeps uid 0, without
+    capabilities: its connection file and folder belong to root.
 
     Example:
         wrap_kernel_command(["python", "-m", "ipykernel_launcher", "-f", "k.json"], Path("w"))
@@ -323,9 +328,13 @@ def wrap_kernel_command(
         mount_at=os.path.realpath(workdir),
         readable=[str(path) for path in readable],
         writable=[str(path) for path in writable],
+        hidden=[str(path) for path in hidden],
         new_session=False,
     )
-    return [*prefix, *argv]
+    # ipykernel watches for its parent (the grader's pid) to change; in its own PID namespace
+    # its parent is bwrap's init, pid 1, which it takes for "the grader has exited". Without
+    # the variable it does not watch: --die-with-parent ends it with the grader instead.
+    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *argv]
 
 
 # -- plain Python in the sandbox (guards=False) ----------------------------------------------

@@ -1,11 +1,21 @@
-"""Shared helpers for the grader tests: a scratch course holding the fixture unit."""
+"""Shared helpers for the grader and sandbox tests: a scratch course holding the fixture unit,
+and a server on the host's loopback."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import os
 import shutil
+import socket
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from minagent.sandbox import INSTALL_HINT, sandbox_problem
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -59,3 +69,52 @@ def with_cell_after(nb: dict, grade_id: str, source: str) -> dict:
     }
     nb["cells"].insert(cell_index(nb, grade_id) + 1, cell)
     return nb
+
+
+@contextlib.contextmanager
+def loopback_server() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A TCP server on the host's 127.0.0.1: (its port, the connections it accepted so far).
+
+    A sandboxed submission must not reach it; the test itself can, which shows it is up.
+    """
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.1)  # so that the thread sees `done` soon after the test
+    accepted: list[socket.socket] = []
+    done = threading.Event()
+
+    def serve() -> None:
+        while not done.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1], accepted
+    finally:
+        done.set()
+        thread.join()
+        server.close()
+        for connection in accepted:
+            connection.close()
+
+
+SANDBOX_PROBLEM = sandbox_problem()
+needs_bwrap = pytest.mark.skipif(
+    SANDBOX_PROBLEM is not None,
+    reason=f"the sandbox needs bubblewrap: {SANDBOX_PROBLEM}; {INSTALL_HINT}",
+)
+"""Tests that run under bubblewrap for real; elsewhere they skip, saying how to install it."""
+
+
+def path_without_bwrap(folder: Path) -> str:
+    """A PATH on which bwrap is absent and a few tools stay (setpriv, sleep, true): links to
+    them in `folder`. Set it to test what happens on a machine without bubblewrap."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("setpriv", "sleep", "true"):
+        real = next((Path(p) / name for p in os.get_exec_path() if (Path(p) / name).exists()), None)
+        if real is not None:
+            (folder / name).symlink_to(real)
+    return str(folder)

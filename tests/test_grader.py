@@ -183,7 +183,7 @@ def test_launch_hook_wraps_the_kernel_command(released, work):
 
     seen = []
 
-    def hook(argv: list[str], workdir: Path) -> list[str]:
+    def hook(argv: list[str], workdir: Path, writable: list[str]) -> list[str]:
         seen.append(workdir)
         return ["env", f"GRADER_HOOKED={workdir}", *argv]
 

@@ -12,12 +12,12 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from grader_helpers import loopback_server, needs_bwrap
 
 from minagent.interpreter import BudgetExceededError, Budgets, ChildKilledError, InterpreterError
 from minagent.sandbox import (
@@ -25,15 +25,10 @@ from minagent.sandbox import (
     SANDBOX_HOME,
     SandboxInterpreter,
     project_root,
-    sandbox_problem,
     wrap_kernel_command,
 )
 
-PROBLEM = sandbox_problem()
-pytestmark = pytest.mark.skipif(
-    PROBLEM is not None,
-    reason=f"the sandbox needs bubblewrap: {PROBLEM}; run `apt-get install bubblewrap`",
-)
+pytestmark = needs_bwrap
 
 BUDGETS = Budgets(memory_mb=256, timeout=20)
 
@@ -80,25 +75,8 @@ def test_the_system_stays_read_only(sandbox: SandboxInterpreter) -> None:
 
 @pytest.fixture
 def host_server() -> Iterator[tuple[int, list]]:
-    """A TCP server on the host's loopback that records every connection it accepts."""
-    server = socket.create_server(("127.0.0.1", 0))
-    server.settimeout(0.1)  # so that the thread sees `done` soon after the test
-    accepted: list = []
-    done = threading.Event()
-
-    def serve() -> None:
-        while not done.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield server.getsockname()[1], accepted
-    done.set()
-    thread.join()
-    server.close()
+    with loopback_server() as server:
+        yield server
 
 
 def test_no_network_to_a_server_on_the_hosts_loopback(sandbox, host_server) -> None:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import threading
-from pathlib import Path
 
 import pytest
+from grader_helpers import needs_bwrap, path_without_bwrap
 from test_cli import ScriptedServer
 
 from minagent.agents import CodeAgent
@@ -17,15 +16,8 @@ from minagent.sandbox import (
     SandboxFallbackWarning,
     SandboxInterpreter,
     SandboxUnavailable,
-    sandbox_problem,
 )
 from minagent.tools import tool
-
-PROBLEM = sandbox_problem()
-needs_bwrap = pytest.mark.skipif(
-    PROBLEM is not None,
-    reason=f"the sandbox needs bubblewrap: {PROBLEM}; run `apt-get install bubblewrap`",
-)
 
 
 @tool
@@ -83,14 +75,7 @@ def test_minagent_run_with_the_sandbox_executor(capsys) -> None:
 
 @pytest.fixture
 def no_bwrap(monkeypatch, tmp_path) -> None:
-    """A PATH on which bwrap is absent (the rest of the tools stay reachable)."""
-    folder = tmp_path / "bin"
-    folder.mkdir()
-    for name in ("setpriv", "sleep", "true"):
-        real = next((Path(p) / name for p in os.get_exec_path() if (Path(p) / name).exists()), None)
-        if real is not None:
-            (folder / name).symlink_to(real)
-    monkeypatch.setenv("PATH", str(folder))
+    monkeypatch.setenv("PATH", path_without_bwrap(tmp_path / "bin"))
 
 
 def test_without_bwrap_it_falls_back_with_a_warning_that_says_what_is_lost(no_bwrap) -> None:
