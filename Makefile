@@ -28,8 +28,12 @@ test: install system-deps
 test-fast: install
 	$(VENV)/bin/pytest -m "not slow and not browser"
 
+# JupyterLab on the course folder with the repo's jupyter-config/ (README: "Working in
+# JupyterLab"); the venv's own kernel comes before any kernel of the user's.
 lab: install
-	$(VENV)/bin/jupyter lab --notebook-dir=. units
+	JUPYTER_CONFIG_PATH=$(CURDIR)/jupyter-config JUPYTER_PREFER_ENV_PATH=1 \
+		$(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) --LabApp.default_url=/lab/tree/units \
+		$(if $(filter 0,$(shell id -u)),--allow-root)
 
 units: install
 	$(PY) -m grader.release
