@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# System packages some tests need: bubblewrap (the sandbox) and Chromium (the browser test).
-# Installed with apt when we are root; otherwise those tests skip and name this command.
+# System packages some tests need: bubblewrap (the sandbox; as root it also needs setpriv, from
+# util-linux) and Chromium (the browser test). Installed with apt when we are root; otherwise
+# those tests skip and name the install command.
 set -u
 need=()
 command -v bwrap >/dev/null || need+=(bubblewrap)
+command -v setpriv >/dev/null || need+=(util-linux)
 command -v chromium >/dev/null || need+=(chromium)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
