@@ -73,6 +73,8 @@ SOLUTION_OUTPUTS = [
     ("Jinja2ChatFormatter(template=", r"yours == llama\.cpp:\s+True"),
 ]
 VALIDATE_SUCCESS = "Success! Your notebook passes all the tests."
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook in the tab on show
+CELLS = f"{PANEL} .jp-Notebook .jp-Cell"
 
 
 @dataclass
@@ -163,6 +165,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
         server = subprocess.Popen(command, cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             wait_until_serving(server, lab, log)
+            with urllib.request.urlopen(f"{lab.url}/api/kernelspecs?token={lab.token}") as reply:
+                kernel = json.load(reply)["kernelspecs"]["python3"]["spec"]
+            assert kernel["argv"][0] == sys.executable, f"not the project's kernel: {kernel}"
             yield lab
         finally:
             server.terminate()  # the server shuts its kernels down on SIGTERM
@@ -201,9 +206,10 @@ class Notebook:
         self.page = page
         self.source = json.loads((lab.root / path).read_text())["cells"]
         page.goto(lab.open_url(path, workspace))
-        panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
-        self.cells = panel.locator(".jp-Notebook .jp-Cell")
-        self.toolbar = panel.locator(".jp-NotebookPanel-toolbar")
+        self.cells = page.locator(CELLS)
+        self.toolbar = page.locator(
+            ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar"
+        )
         sync_api.expect(self.cells).to_have_count(len(self.source), timeout=60_000)
         sync_api.expect(self.toolbar).to_contain_text("Python 3 (ipykernel)", timeout=60_000)
         status = self.toolbar.locator(".jp-Notebook-ExecutionIndicator")
@@ -249,7 +255,7 @@ class Notebook:
                     (cell) => cell.querySelector('.jp-InputPrompt')?.textContent ?? '');
                 return /\\[\\d+\\]/.test(prompts[first]) && !prompts.some((p) => p.includes('*'));
             }""",
-            arg=[".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell", first],
+            arg=[CELLS, first],
             timeout=RUN_TIMEOUT_MS,
         )
 
@@ -263,9 +269,24 @@ class Notebook:
         """Cells from `start` on whose output is a traceback."""
         return [i for i in self.code_cells if i >= start and TRACEBACK in self.output(i)]
 
+    def never_ran(self) -> list[int]:
+        return [i for i in self.code_cells if not re.search(r"\[\d+\]", self.prompt(i))]
+
+    def missing(self, outputs: list[tuple[str, str]]) -> list[str]:
+        """What `outputs` expects and the page does not show, one line per cell."""
+        missing = []
+        for snippet, pattern in outputs:
+            i = self.index(snippet)
+            if not re.search(pattern, self.output(i)):
+                missing.append(f"cell {i}: no {pattern!r} in {self.output(i)!r}")
+        return missing
+
     def screenshot(self, name: str, i: int) -> None:
         """The page, scrolled to the end of cell `i` (its output, where the learner looks)."""
-        self.cells.nth(i).evaluate("cell => cell.scrollIntoView({block: 'end'})")
+        # Cells off screen have estimated heights until drawn: scroll again once they are.
+        for _ in range(3):
+            self.cells.nth(i).evaluate("cell => cell.scrollIntoView({block: 'end'})")
+            self.page.wait_for_timeout(300)
         self.page.screenshot(path=ARTIFACTS / name)
 
 
@@ -285,11 +306,8 @@ def test_unit_stops_at_each_unsolved_exercise_with_its_hint(lab: Lab, page: sync
     assert failures == [nb.graded("test_to_chatml"), nb.graded("test_render_template")]
     for i in failures:
         assert HINT in nb.output(i), f"cell {i} fails without the hint: {nb.output(i)[-500:]}"
-    not_run = [i for i in nb.code_cells if not re.search(r"\[\d+\]", nb.prompt(i))]
-    assert not_run == [], f"cells {not_run} never ran"
-    for snippet, pattern in UNIT_OUTPUTS:
-        i = nb.index(snippet)
-        assert re.search(pattern, nb.output(i)), f"cell {i}: no {pattern!r} in {nb.output(i)!r}"
+    assert nb.never_ran() == []
+    assert nb.missing(UNIT_OUTPUTS) == []
     nb.screenshot(f"unit-{UNIT}-demo.png", nb.index(UNIT_OUTPUTS[-1][0]))
 
 
@@ -298,11 +316,8 @@ def test_solution_runs_clean_and_validates(lab: Lab, page: sync_api.Page) -> Non
     nb.run(0)
 
     assert nb.failed() == [], f"cells {nb.failed()} raised in the solution notebook"
-    not_run = [i for i in nb.code_cells if not re.search(r"\[\d+\]", nb.prompt(i))]
-    assert not_run == [], f"cells {not_run} never ran"
-    for snippet, pattern in SOLUTION_OUTPUTS:
-        i = nb.index(snippet)
-        assert re.search(pattern, nb.output(i)), f"cell {i}: no {pattern!r} in {nb.output(i)!r}"
+    assert nb.never_ran() == []
+    assert nb.missing(SOLUTION_OUTPUTS) == []
     nb.screenshot(f"solution-{UNIT}-run.png", nb.index(SOLUTION_OUTPUTS[-1][0]))
 
     nb.toolbar.locator(".jp-ToolbarButtonComponent", has_text="Validate").click()
