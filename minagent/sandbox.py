@@ -233,6 +233,12 @@ def bwrap_command(
     return args + ["--chdir", mount_at, "--setenv", "HOME", mount_at, "--"]
 
 
+def _hand_over(folder: Path | str) -> None:
+    """As root: give `folder` and what it holds to UNPRIVILEGED_UID, who runs the code."""
+    for path in [Path(folder), *Path(folder).rglob("*")]:
+        os.chown(path, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+
+
 def _drop_root() -> list[str]:
     """As root: run the command as UNPRIVILEGED_UID (setpriv), so RLIMIT_NPROC applies."""
     if not _is_root():
@@ -293,7 +299,7 @@ class SandboxInterpreter(ProcessInterpreter):
     def _prefix(self) -> list[str]:
         if _is_root():
             # The code runs as nobody: it must be able to write (and enter) its folder.
-            os.chown(self.workdir, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+            _hand_over(self.workdir)
             self.workdir.chmod(0o711)
             return [*bwrap_command(self.workdir, setuid=True), *_drop_root()]
         return bwrap_command(self.workdir)
@@ -313,11 +319,12 @@ def wrap_kernel_command(
     students' files. Raises SandboxUnavailable where bwrap cannot run (see sandbox_problem).
 
     The kernel keeps its own paths: `workdir` is bound where it is (not at SANDBOX_HOME);
-    `readable` (a launcher script) and `writable` (the folder of the connection file) are
-    shown where they are, `hidden` folders (a class of submissions) are hidden as well. The
-    kernel has no network, so the grader must speak to it over ZeroMQ's ipc transport (unix
-    sockets), in a folder passed in `writable`. As root the kernel keeps uid 0, without
-    capabilities: its connection file and folder belong to root.
+    `readable` and `writable` paths are shown where they are, `hidden` folders (a class of
+    submissions) are hidden as well. The kernel has no network, so the grader must speak to it
+    over ZeroMQ's ipc transport (unix sockets), in a folder passed in `writable`. As root, the
+    kernel runs as UNPRIVILEGED_UID, as the interpreter does (files only root may read stay
+    unreadable): `workdir` and the `writable` folders, with what they hold (the connection
+    file), are handed over to that user.
 
     Example:
         wrap_kernel_command(["python", "-m", "ipykernel_launcher", "-f", "k.json"], Path("w"))
@@ -330,11 +337,14 @@ def wrap_kernel_command(
         writable=[str(path) for path in writable],
         hidden=[str(path) for path in hidden],
         new_session=False,
+        setuid=_is_root(),
     )
+    for folder in [workdir, *writable] if _is_root() else []:
+        _hand_over(folder)
     # ipykernel watches for its parent (the grader's pid) to change; in its own PID namespace
     # its parent is bwrap's init, pid 1, which it takes for "the grader has exited". Without
     # the variable it does not watch: --die-with-parent ends it with the grader instead.
-    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *argv]
+    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *_drop_root(), *argv]
 
 
 # -- plain Python in the sandbox (guards=False) ----------------------------------------------

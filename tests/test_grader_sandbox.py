@@ -2,7 +2,8 @@
 
 A submission of the fixture unit probes the walls from inside its kernel: it reads another
 student's file and one in the host's home, writes to the home, the project and the class folder,
-and connects to a server that the test starts on the host's loopback. Its `word_count` carries
+connects to a server that the test starts on the host's loopback, and checks that it is not
+root. Its `word_count` carries
 the verdict: right only when nothing got through and its own folder was writable, so the points
 say whether the sandbox held. Graded without the sandbox, the same probe does get out, which
 shows that it can fail.
@@ -41,6 +42,7 @@ LIMIT_ARGS = ["--cell-timeout", "10", "--timeout", "60"]
 # The word_count solution of a submission that tries to get out first (format: reads, writes,
 # port). Every attempt that fails prints why; word_count is right only if all of them failed.
 PROBE = """\
+import os
 import socket
 
 
@@ -57,6 +59,8 @@ got_out = [f"read {{p}}" for p in {reads!r} if gets_through(lambda: open(p).read
 got_out += [f"wrote {{p}}" for p in {writes!r} if gets_through(lambda: open(p, "w").write("x"))]
 if gets_through(lambda: socket.create_connection(("127.0.0.1", {port}), timeout=5)):
     got_out.append("connected")
+if os.geteuid() == 0:  # root could read what only root may read (a grader run as root)
+    got_out.append("root")
 with open("mine.txt", "w") as mine:  # its own folder stays writable
     mine.write("kept")
 
