@@ -188,7 +188,6 @@ def bwrap_command(
     workdir: Path | str,
     *,
     mount_at: str = SANDBOX_HOME,
-    readable: Iterable[str] = (),
     writable: Iterable[str] = (),
     hidden: Iterable[str] = (),
     new_session: bool = True,
@@ -198,7 +197,6 @@ def bwrap_command(
 
     Args:
         workdir: host folder, bound read-write at `mount_at` (also the cwd and $HOME).
-        readable: more host paths to show read-only where they are (if they were hidden).
         writable: more host paths to bind read-write where they are.
         hidden: more host folders to hide (the grader's class folder, wherever it lies).
         new_session: start a new session (setsid); the grader passes False so that the
@@ -215,7 +213,7 @@ def bwrap_command(
         args += ["--perms", mode, "--tmpfs", folder]
     args += ["--dev", "/dev", "--proc", "/proc"]
     shown: list[str] = []
-    for path in dict.fromkeys([*readable_paths(), *map(os.path.realpath, readable)]):
+    for path in readable_paths():
         # Only what is hidden needs showing, and a path inside a shown folder is shown already.
         if not os.path.exists(path) or any(_under(path, done) for done in shown):
             continue
@@ -311,7 +309,6 @@ class SandboxInterpreter(ProcessInterpreter):
 def wrap_kernel_command(
     argv: list[str],
     workdir: Path,
-    readable: Sequence[Path | str] = (),
     writable: Sequence[Path | str] = (),
     hidden: Sequence[Path | str] = (),
 ) -> list[str]:
@@ -319,8 +316,8 @@ def wrap_kernel_command(
     students' files. Raises SandboxUnavailable where bwrap cannot run (see sandbox_problem).
 
     The kernel keeps its own paths: `workdir` is bound where it is (not at SANDBOX_HOME);
-    `readable` and `writable` paths are shown where they are, `hidden` folders (a class of
-    submissions) are hidden as well. The kernel has no network, so the grader must speak to it
+    `writable` folders are bound where they are, `hidden` folders (a class of submissions) are
+    hidden as well. The kernel has no network, so the grader must speak to it
     over ZeroMQ's ipc transport (unix sockets), in a folder passed in `writable`. As root, the
     kernel runs as UNPRIVILEGED_UID, as the interpreter does (files only root may read stay
     unreadable): `workdir` and the `writable` folders, with what they hold (the connection
@@ -333,7 +330,6 @@ def wrap_kernel_command(
     prefix = bwrap_command(
         workdir,
         mount_at=os.path.realpath(workdir),
-        readable=[str(path) for path in readable],
         writable=[str(path) for path in writable],
         hidden=[str(path) for path in hidden],
         new_session=False,
