@@ -232,9 +232,14 @@ def bwrap_command(
 
 
 def _hand_over(folder: Path | str) -> None:
-    """As root: give `folder` and what it holds to UNPRIVILEGED_UID, who runs the code."""
+    """As root: give `folder` and what it holds to UNPRIVILEGED_UID, who runs the code.
+
+    The folder becomes 0711: bwrap enters it as root without capabilities (--chdir), which
+    a 0700 folder of another user (tempfile makes them) would refuse.
+    """
     for path in [Path(folder), *Path(folder).rglob("*")]:
         os.chown(path, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+    Path(folder).chmod(0o711)
 
 
 def _drop_root() -> list[str]:
@@ -298,7 +303,6 @@ class SandboxInterpreter(ProcessInterpreter):
         if _is_root():
             # The code runs as nobody: it must be able to write (and enter) its folder.
             _hand_over(self.workdir)
-            self.workdir.chmod(0o711)
             return [*bwrap_command(self.workdir, setuid=True), *_drop_root()]
         return bwrap_command(self.workdir)
 

@@ -169,7 +169,7 @@ def test_a_child_killed_by_a_signal_says_so() -> None:
 def test_a_wrapped_kernel_command_writes_only_its_folder(tmp_path, host_server) -> None:
     port, accepted = host_server
     workdir, elsewhere = tmp_path / "student-a", tmp_path / "student-b"
-    workdir.mkdir()
+    workdir.mkdir(mode=0o700)  # private, as tempfile makes them
     elsewhere.mkdir()
     (elsewhere / "answers.txt").write_text("secret")
     script = (
