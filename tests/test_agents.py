@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sample_tools import add, multiply
 
 from minagent.agents import (
     FINAL_ANSWER_TOOL,
@@ -17,28 +18,6 @@ from minagent.memory import Memory
 from minagent.messages import Message, ToolCall
 from minagent.models import ModelError, ScriptedModel
 from minagent.tools import tool
-
-
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers.
-
-    Args:
-        a: First number.
-        b: Second number.
-    """
-    return a + b
-
-
-@tool
-def multiply(a: int, b: int) -> int:
-    """Multiply two integers.
-
-    Args:
-        a: First number.
-        b: Second number.
-    """
-    return a * b
 
 
 @tool

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sample_tools import add
 
 from minagent.agents import (
     DEFAULT_CODE_PREFILL,
@@ -15,17 +16,6 @@ from minagent.agents import (
 from minagent.memory import Memory
 from minagent.models import ScriptedModel
 from minagent.tools import tool
-
-
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers.
-
-    Args:
-        a: First number.
-        b: Second number.
-    """
-    return a + b
 
 
 @tool

@@ -7,24 +7,13 @@ import json
 
 import pytest
 from rich.console import Console
+from sample_tools import add
 
 from minagent.agents import ToolCallingAgent
 from minagent.display import Display, replay
 from minagent.memory import Memory, Step
 from minagent.messages import TokenUsage, ToolCall
 from minagent.models import ScriptedModel
-from minagent.tools import tool
-
-
-@tool
-def add(a: int, b: int) -> int:
-    """Add two integers.
-
-    Args:
-        a: First number.
-        b: Second number.
-    """
-    return a + b
 
 
 def console() -> Console:

@@ -6,31 +6,14 @@ with the notebook. `tests/test_units.py` swaps each into the released notebook a
 the exercise loses points.
 """
 
-import json
+from functools import partial
 from pathlib import Path
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / "02-tools" / "02-tools.ipynb"
+from grader.mistakes import edited_solution
 
-
-def _solution(grade_id: str) -> str:
-    """The solution cell's source, without the BEGIN/END SOLUTION marker lines."""
-    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            lines = "".join(cell["source"]).splitlines()
-            return "\n".join(
-                line
-                for line in lines
-                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
-            )
-    raise KeyError(f"no cell {grade_id!r} in {NOTEBOOK}")
-
-
-def _edit(grade_id: str, *edits: tuple[str, str]) -> str:
-    source = _solution(grade_id)
-    for old, new in edits:
-        assert source.count(old) == 1, f"{grade_id}: {old!r} is not in the solution exactly once"
-        source = source.replace(old, new)
-    return source
+UNIT = "02-tools"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
+_edit = partial(edited_solution, NOTEBOOK)
 
 
 WRONG = {

@@ -7,36 +7,14 @@ solution says, what the learner wrote instead), so the list stays in step with t
 points. The comment above each names the test cell that catches it.
 """
 
-import json
+from functools import partial
 from pathlib import Path
 
-NOTEBOOK = (
-    Path(__file__).resolve().parents[2]
-    / "solutions"
-    / "04-safe-interpreter"
-    / "04-safe-interpreter.ipynb"
-)
+from grader.mistakes import edited_solution
 
-
-def _solution(grade_id: str) -> str:
-    """The solution cell's source, without the BEGIN/END SOLUTION marker lines."""
-    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            lines = "".join(cell["source"]).splitlines()
-            return "\n".join(
-                line
-                for line in lines
-                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
-            )
-    raise KeyError(f"no cell {grade_id!r} in {NOTEBOOK}")
-
-
-def _edit(*edits: tuple[str, str]) -> str:
-    source = _solution("evaluate")
-    for old, new in edits:
-        assert source.count(old) == 1, f"evaluate: {old!r} is not in the solution exactly once"
-        source = source.replace(old, new)
-    return source
+UNIT = "04-safe-interpreter"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
+_edit = partial(edited_solution, NOTEBOOK, "evaluate")
 
 
 WRONG = {

@@ -6,32 +6,14 @@ notebook. `tests/test_units.py` swaps each into the released notebook and checks
 exercise loses points.
 """
 
-import json
+from functools import partial
 from pathlib import Path
+
+from grader.mistakes import edited_solution
 
 UNIT = "07-multi-agent-sandboxing"
 NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
-
-
-def _solution(grade_id: str) -> str:
-    """The solution cell's source, without the BEGIN/END SOLUTION marker lines."""
-    for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]:
-        if cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") == grade_id:
-            lines = "".join(cell["source"]).splitlines()
-            return "\n".join(
-                line
-                for line in lines
-                if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
-            )
-    raise KeyError(f"no cell {grade_id!r} in {NOTEBOOK}")
-
-
-def _edit(grade_id: str, *edits: tuple[str, str]) -> str:
-    source = _solution(grade_id)
-    for old, new in edits:
-        assert source.count(old) == 1, f"{grade_id}: {old!r} is not in the solution exactly once"
-        source = source.replace(old, new)
-    return source
+_edit = partial(edited_solution, NOTEBOOK)
 
 
 WRONG = {
