@@ -155,8 +155,14 @@ def smolagents_runner(kind: str, url: str) -> Callable[[Task], Outcome]:
     import smolagents
 
     tools = [smolagents.tool(get_temperature), smolagents.tool(get_population)]
+    # llama.cpp's server takes only string contents, not lists of content parts.
     model = smolagents.OpenAIServerModel(
-        model_id=MODEL_NAME, api_base=url, api_key="none", temperature=0.0, max_tokens=MAX_TOKENS
+        model_id=MODEL_NAME,
+        api_base=url,
+        api_key="none",
+        flatten_messages_as_text=True,
+        temperature=0.0,
+        max_tokens=MAX_TOKENS,
     )
 
     def run(task: Task) -> Outcome:
