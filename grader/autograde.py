@@ -213,8 +213,9 @@ def _kernel_name(root: Path, unit: str) -> str:
 
 
 def _autograde_with(km, root, unit, data, tree, *, student, limits):  # type: ignore[no-untyped-def]
-    from nbgrader.apps import NbGraderAPI
+    from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
+    from nbgrader.utils import capture_log
     from sqlalchemy.exc import SAWarning
 
     from grader.execute import hand_over
@@ -236,8 +237,12 @@ def _autograde_with(km, root, unit, data, tree, *, student, limits):  # type: ig
     config = autograde_config(root, tree, db, limits)
     # notebook_id set (not "*") so that nbgrader keeps the folder the kernel already runs in.
     config.CourseDirectory.notebook_id = unit
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    outcome = api.autograde(unit, student, force=True, create=True)
+    config.CourseDirectory.assignment_id = unit
+    config.CourseDirectory.student_id = student
+    # What `NbGraderAPI.autograde` runs, without importing every nbgrader app for it.
+    app = Autograde(coursedir=CourseDirectory(config=config), config=config)
+    app.force = app.create_student = True
+    outcome = capture_log(app)
     if not outcome["success"]:
         raise SubmissionError(f"nbgrader could not grade it: {_last_error(outcome.get('log', ''))}")
     graded = json.loads((tree / "autograded" / student / unit / f"{unit}.ipynb").read_text())

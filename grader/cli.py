@@ -102,5 +102,14 @@ def grade_one(path: Path, limits: Limits, *, root: Path | None, as_json: bool) -
     return EXIT_FULL_MARKS if result.full_marks else EXIT_POINTS_LOST
 
 
+def run() -> None:
+    """The `agents-grade` console script: `main` with the start-up shortcuts of
+    `grader.startup` (no cyclic garbage collection in this short process, no teardown)."""
+    from grader.startup import exit_now, pause_garbage_collection
+
+    pause_garbage_collection()
+    exit_now(main())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

@@ -89,6 +89,8 @@ class SafeExecute(Execute):
             timer.cancel()
             kill_process_group(self._pgid)
             if own is not None:  # nbclient shuts down only the kernels it started itself
+                if isinstance(own, LimitedKernelManager):
+                    own.reap()
                 run_sync(own.shutdown_kernel)(now=True)
 
     def _on_deadline(self) -> None:

@@ -26,14 +26,18 @@ from __future__ import annotations
 import functools
 import os
 import signal
+import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from queue import Empty
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
-from traitlets import Bool, Int, List, Unicode
+from traitlets import Bool, DottedObjectName, Int, List, Type, Unicode
 
 from grader.limits import SANDBOX_MODES
 from minagent import sandbox
@@ -76,8 +80,42 @@ def configure_sandbox(mode: str, hidden: Sequence[Path | str] = ()) -> str | Non
     return problem
 
 
+class ReadyKernelClient(AsyncKernelClient):
+    """jupyter_client's async kernel client, minus a 0.2 s pause before the first cell.
+
+    Its `wait_for_ready` waits for a kernel_info reply on the shell channel and a message on
+    IOPub (so both channels work), then waits until IOPub has been silent for 0.2 s. That
+    last wait only drops stale status messages, which nbclient ignores anyway (it keeps only
+    IOPub messages whose parent is the cell it runs); here it is skipped.
+    """
+
+    async def wait_for_ready(self, timeout: float | None = None) -> None:
+        deadline = time.monotonic() + (timeout if timeout is not None else float("inf"))
+        while True:
+            self.kernel_info()
+            try:
+                reply = await self.shell_channel.get_msg(timeout=1)
+            except Empty:
+                reply = None
+            if reply is not None and reply["msg_type"] == "kernel_info_reply":
+                try:
+                    await self.iopub_channel.get_msg(timeout=0.2)
+                except Empty:
+                    pass  # IOPub not connected yet: ask again
+                else:
+                    self._handle_kernel_info_reply(reply)
+                    return
+            if not await self._async_is_alive():
+                raise RuntimeError("Kernel died before replying to kernel_info")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
+
+
 class LimitedKernelManager(AsyncKernelManager):
     """A kernel manager whose kernels run under `kernel_launch.py` limits and the launch hook."""
+
+    client_class = DottedObjectName("grader.kernel.ReadyKernelClient")
+    client_factory = Type(ReadyKernelClient, klass=AsyncKernelClient)
 
     memory_bytes = Int(0, help="RLIMIT_AS of the kernel in bytes (0: no limit)").tag(config=True)
     file_size_bytes = Int(0, help="RLIMIT_FSIZE of the kernel in bytes (0: none)").tag(config=True)
@@ -124,6 +162,16 @@ class LimitedKernelManager(AsyncKernelManager):
         """The kernel's process group id (the launcher leads a session of its own)."""
         provisioner = self.provisioner
         return getattr(provisioner, "pgid", None) if provisioner is not None else None
+
+    def reap(self, timeout: float = 5.0) -> None:
+        """Wait (at most `timeout` s) for the launcher once its process group was killed, so
+        that `shutdown_kernel` finds the kernel gone instead of polling for it every 0.1 s."""
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            try:
+                process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass  # shutdown_kernel kills and waits on its own
 
     def exit_status(self) -> int | None:
         """How the launcher ended (None while it runs): 128 + N when killed by signal N."""

@@ -20,6 +20,7 @@ from grader.course import CourseError
 from grader.kernel import configure_sandbox
 from grader.limits import Limits
 from grader.results import NotebookResult
+from grader.startup import exit_now, pause_garbage_collection
 
 
 def run_job(job: dict) -> NotebookResult:
@@ -58,4 +59,6 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    # A short process like `agents-grade` itself: the same start-up and exit shortcuts.
+    pause_garbage_collection()
+    exit_now(main(sys.argv[1:]))
