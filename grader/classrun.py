@@ -11,8 +11,8 @@ into the class gradebook and writes, under `--out` (default DIR/grades):
     autograded/<student>/<unit>.ipynb     the executed notebooks
     results/<student>/<unit>.json         per-submission results, keyed by content hash
 
-Re-running resumes: a submission whose bytes, unit source and limits are unchanged is not
-graded again. A submission that cannot be graded gets a zero and the reason.
+Re-running resumes: a submission whose bytes, unit source, limits and sandboxing are unchanged
+is not graded again. A submission that cannot be graded gets a zero and the reason.
 
 Each kernel runs under bubblewrap where it works (`--sandbox auto`, the default; `require`
 refuses to grade without it): it cannot reach the network or read the class folder, the output
@@ -80,12 +80,14 @@ def discover(class_dir: Path, unit: str | None, out: Path) -> list[Submission]:
     return found
 
 
-def job_key(sub: Submission, root: Path, limits: Limits) -> str:
-    """What a grade depends on: the submission's bytes, its unit's source, the limits."""
+def job_key(sub: Submission, root: Path, limits: Limits, *, sandboxed: bool) -> str:
+    """What a grade depends on: the submission's bytes, its unit's source, the limits, and
+    whether its kernel runs in the sandbox (where reading other files or the network fails)."""
     from grader.autograde import source_hash
 
     digest = hashlib.sha256(sub.path.read_bytes() if sub.path.is_file() else b"<missing>")
     digest.update(json.dumps(limits.to_dict(), sort_keys=True).encode())
+    digest.update(b"sandboxed" if sandboxed else b"plain")
     if sub.unit:
         digest.update(source_hash(root, sub.unit).encode())
     return digest.hexdigest()
@@ -103,6 +105,13 @@ class ClassRun:
     """`--sandbox` mode of the workers' kernels (grader.kernel.configure_sandbox)."""
     hidden: tuple[str, ...] = ()
     """Folders the kernels must not see, wherever they lie: the class folder and the output."""
+
+    @property
+    def sandboxed(self) -> bool:
+        """Whether the workers' kernels will run under bubblewrap ("auto" where it works)."""
+        from minagent.sandbox import sandbox_problem
+
+        return self.sandbox != "off" and sandbox_problem() is None
 
     @property
     def db(self) -> Path:
@@ -245,7 +254,8 @@ def grade_class(run: ClassRun, subs: list[Submission], progress=None) -> list[No
     `progress(result)` is called as each one is done."""
     results: list[NotebookResult | None] = [None] * len(subs)
     errors = resolve_units(subs, run.root)
-    keys = {i: job_key(sub, run.root, run.limits) for i, sub in enumerate(subs)}
+    sandboxed = run.sandboxed
+    keys = {i: job_key(s, run.root, run.limits, sandboxed=sandboxed) for i, s in enumerate(subs)}
 
     def done(index: int, result: NotebookResult) -> None:
         results[index] = result

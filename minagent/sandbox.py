@@ -231,19 +231,26 @@ def bwrap_command(
     return args + ["--chdir", mount_at, "--setenv", "HOME", mount_at, "--"]
 
 
-def _hand_over(folder: Path | str) -> None:
+def hand_over(folder: Path | str) -> None:
     """As root: give `folder` and what it holds to UNPRIVILEGED_UID, who runs the code.
 
     The folder becomes 0711: bwrap enters it as root without capabilities (--chdir), which
     a 0700 folder of another user (tempfile makes them) would refuse.
+
+    Example: hand_over(workdir); command = [*bwrap_command(workdir, setuid=True),
+    *drop_root_prefix(), sys.executable, "main.py"]
     """
     for path in [Path(folder), *Path(folder).rglob("*")]:
         os.chown(path, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
     Path(folder).chmod(0o711)
 
 
-def _drop_root() -> list[str]:
-    """As root: run the command as UNPRIVILEGED_UID (setpriv), so RLIMIT_NPROC applies."""
+def drop_root_prefix() -> list[str]:
+    """As root: the prefix that runs a command as UNPRIVILEGED_UID (setpriv), so that
+    RLIMIT_NPROC applies (the kernel never applies it to root); as anyone else: [].
+
+    Example: drop_root_prefix() -> ["/usr/bin/setpriv", "--reuid=65534", ..., "--"] as root
+    """
     if not _is_root():
         return []
     uid = str(UNPRIVILEGED_UID)
@@ -302,8 +309,8 @@ class SandboxInterpreter(ProcessInterpreter):
     def _prefix(self) -> list[str]:
         if _is_root():
             # The code runs as nobody: it must be able to write (and enter) its folder.
-            _hand_over(self.workdir)
-            return [*bwrap_command(self.workdir, setuid=True), *_drop_root()]
+            hand_over(self.workdir)
+            return [*bwrap_command(self.workdir, setuid=True), *drop_root_prefix()]
         return bwrap_command(self.workdir)
 
 
@@ -340,11 +347,11 @@ def wrap_kernel_command(
         setuid=_is_root(),
     )
     for folder in [workdir, *writable] if _is_root() else []:
-        _hand_over(folder)
+        hand_over(folder)
     # ipykernel watches for its parent (the grader's pid) to change; in its own PID namespace
     # its parent is bwrap's init, pid 1, which it takes for "the grader has exited". Without
     # the variable it does not watch: --die-with-parent ends it with the grader instead.
-    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *_drop_root(), *argv]
+    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *drop_root_prefix(), *argv]
 
 
 # -- plain Python in the sandbox (guards=False) ----------------------------------------------

@@ -196,6 +196,18 @@ def test_rerun_resumes_and_regrades_only_changed(graded, course):
     assert again["bob"].full_marks and again["exits"].score == results["exits"].score
 
 
+def test_rerun_in_another_sandbox_mode_regrades(graded, course):
+    folder, run, _, _ = graded
+    alice = [s for s in discover(folder, UNIT, run.out) if s.student == "alice"]
+    stored = run.result_file(alice[0])
+    stamp = stored.stat().st_mtime_ns
+    plain = ClassRun(course, run.out, LIMITS, jobs=1, sandbox="off")
+    (result,) = grade_class(plain, alice)
+    assert result.full_marks
+    # The class was graded with --sandbox auto: sandboxed where bwrap works, else plain.
+    assert (stored.stat().st_mtime_ns != stamp) == (sandbox_problem() is None)
+
+
 def test_discover_nbgrader_layout(tmp_path):
     for student in ("ann", "ben"):
         save({"cells": []}, tmp_path / "submitted" / student / UNIT / f"{UNIT}.ipynb")

@@ -23,7 +23,11 @@ from minagent.interpreter import BudgetExceededError, Budgets, ChildKilledError,
 from minagent.sandbox import (
     SANDBOX_FILE_BYTES,
     SANDBOX_HOME,
+    UNPRIVILEGED_UID,
     SandboxInterpreter,
+    bwrap_command,
+    drop_root_prefix,
+    hand_over,
     project_root,
     wrap_kernel_command,
 )
@@ -186,3 +190,17 @@ def test_a_wrapped_kernel_command_writes_only_its_folder(tmp_path, host_server) 
     assert (workdir / "out.txt").read_text() == "mine"
     assert not accepted
     assert os.listdir(elsewhere) == ["answers.txt"]
+
+
+def test_the_unprivileged_prefix_runs_as_nobody_when_root(tmp_path) -> None:
+    """The prefix unit 07's `launcher` builds: as root, code runs as nobody in its folder."""
+    root = os.geteuid() == 0
+    if root:
+        hand_over(tmp_path)
+    code = "import os; open('mine.txt', 'w').write('x'); print(os.getuid())"
+    command = [*bwrap_command(tmp_path, setuid=root), *drop_root_prefix(), sys.executable, "-c"]
+    done = subprocess.run([*command, code], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == (UNPRIVILEGED_UID if root else os.geteuid())
+    assert (tmp_path / "mine.txt").read_text() == "x"
+    assert drop_root_prefix() == [] or root
