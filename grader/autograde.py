@@ -180,6 +180,7 @@ def autograde_config(root: Path, tree: Path, db: Path, limits: Limits):  # type:
     config.SafeExecute.cell_output_bytes = limits.cell_output_bytes
     config.LimitedKernelManager.memory_bytes = limits.memory_bytes
     config.LimitedKernelManager.file_size_bytes = limits.file_size_bytes
+    config.LimitedKernelManager.max_processes = limits.max_processes
     return config
 
 
@@ -200,6 +201,7 @@ def autograde_in(
         workdir,
         memory_bytes=limits.memory_bytes,
         file_size_bytes=limits.file_size_bytes,
+        max_processes=limits.max_processes,
     )
     try:
         return _autograde_with(km, root, unit, data, tree, student=student, limits=limits)

@@ -16,7 +16,8 @@ is not graded again. A submission that cannot be graded gets a zero and the reas
 
 Each kernel runs under bubblewrap where it works (`--sandbox auto`, the default; `require`
 refuses to grade without it): it cannot reach the network or read the class folder, the output
-or any other worker's scratch tree, and writes only its own working folder.
+or any other worker's scratch tree, and writes only its own working folder. As root, each worker
+slot's kernels run as a user of their own under a process limit (`kernel_uid`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ from grader.results import NotebookResult
 # A worker gets the notebook's time limit plus this for start-up, nbgrader and merging.
 WORKER_SLACK_S = 120
 POLL_S = 0.05
+# As root, worker slot k's kernels run as user KERNEL_UID_BASE + k (see kernel_uid).
+KERNEL_UID_BASE = 3_000_000
 SUBMITTED = "submitted"
 STUDENT_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -168,18 +171,30 @@ def resolve_units(subs: list[Submission], root: Path) -> dict[int, str]:
     return errors
 
 
+def kernel_uid(slot: int) -> int:
+    """The user the kernels of worker slot `slot` run as when the grader is root: one per slot,
+    so that each kernel's process limit (RLIMIT_NPROC counts per user) is its own, and a fork
+    bomb in one submission cannot take the threads that the kernel next to it needs. No account
+    needs to exist for these ids; they lie far above login users and common container ranges.
+
+    Example: kernel_uid(0) -> 3000000
+    """
+    return KERNEL_UID_BASE + slot
+
+
 @dataclass
 class Running:
-    """A worker process grading one submission."""
+    """A worker process grading one submission, in worker slot `slot`."""
 
     index: int
     process: subprocess.Popen
     scratch: Path
     started: float
+    slot: int
 
 
-def start_worker(run: ClassRun, index: int, sub: Submission) -> Running:
-    """Launch `python -m grader.worker` on `sub` in a session of its own."""
+def start_worker(run: ClassRun, index: int, sub: Submission, slot: int = 0) -> Running:
+    """Launch `python -m grader.worker` on `sub` in a session of its own, as worker `slot`."""
     scratch = Path(tempfile.mkdtemp(prefix="agents-class-job-"))
     job = {
         "root": str(run.root),
@@ -189,6 +204,7 @@ def start_worker(run: ClassRun, index: int, sub: Submission) -> Running:
         "limits": run.limits.to_dict(),
         "sandbox": run.sandbox,
         "hidden": list(run.hidden),
+        "uid": kernel_uid(slot),
         "scratch": str(scratch / "course"),
     }
     (scratch / "job.json").write_text(json.dumps(job))
@@ -199,7 +215,7 @@ def start_worker(run: ClassRun, index: int, sub: Submission) -> Running:
         stderr=(scratch / "worker.log").open("wb"),
         start_new_session=True,  # so that killing it takes its kernel along
     )
-    return Running(index, process, scratch, time.monotonic())
+    return Running(index, process, scratch, time.monotonic(), slot)
 
 
 def finish_worker(run: ClassRun, job: Running, sub: Submission, killed: str = "") -> NotebookResult:
@@ -232,10 +248,11 @@ def run_workers(run: ClassRun, todo: list[tuple[int, Submission]], on_done) -> N
     pending, running = list(todo), []
     budget = run.limits.notebook_timeout + WORKER_SLACK_S
     subs = dict(todo)
+    free_slots = list(range(run.jobs))
     while pending or running:
-        while pending and len(running) < run.jobs:
+        while pending and free_slots:
             index, sub = pending.pop(0)
-            running.append(start_worker(run, index, sub))
+            running.append(start_worker(run, index, sub, free_slots.pop(0)))
         time.sleep(POLL_S)
         for job in list(running):
             killed = ""
@@ -246,6 +263,7 @@ def run_workers(run: ClassRun, todo: list[tuple[int, Submission]], on_done) -> N
                 job.process.wait()
                 killed = f"grading ran past {budget} s"
             running.remove(job)
+            free_slots.append(job.slot)
             on_done(job.index, finish_worker(run, job, subs[job.index], killed))
 
 

@@ -59,7 +59,9 @@ def use_launch_hook(hook: LaunchHook | None) -> None:
     _launch_hook = hook
 
 
-def configure_sandbox(mode: str, hidden: Sequence[Path | str] = ()) -> str | None:
+def configure_sandbox(
+    mode: str, hidden: Sequence[Path | str] = (), uid: int = sandbox.UNPRIVILEGED_UID
+) -> str | None:
     """Sandbox every kernel this process starts, as `--sandbox MODE` asks; returns None when
     kernels will run under bubblewrap, else why not.
 
@@ -67,6 +69,8 @@ def configure_sandbox(mode: str, hidden: Sequence[Path | str] = ()) -> str | Non
     never sandboxes, "require" raises `minagent.sandbox.SandboxUnavailable` (a RuntimeError
     saying what is missing and how to install it) instead of falling back. `hidden`: folders
     the kernels must not see besides those the sandbox always hides (a class of submissions).
+    `uid`: the user the kernels run as when the grader is root (a class run gives each of its
+    parallel workers its own, see `kernel_uid`).
 
     Example: configure_sandbox("auto") -> None on Linux with bwrap, "bwrap is not on the PATH"
     """
@@ -75,7 +79,7 @@ def configure_sandbox(mode: str, hidden: Sequence[Path | str] = ()) -> str | Non
     problem = "--sandbox off" if mode == "off" else sandbox.sandbox_problem()
     if problem is not None and mode == "require":
         sandbox.require_sandbox()
-    hook = functools.partial(sandbox.wrap_kernel_command, hidden=hidden)
+    hook = functools.partial(sandbox.wrap_kernel_command, hidden=hidden, uid=uid)
     use_launch_hook(hook if problem is None else None)
     return problem
 
@@ -119,6 +123,9 @@ class LimitedKernelManager(AsyncKernelManager):
 
     memory_bytes = Int(0, help="RLIMIT_AS of the kernel in bytes (0: no limit)").tag(config=True)
     file_size_bytes = Int(0, help="RLIMIT_FSIZE of the kernel in bytes (0: none)").tag(config=True)
+    max_processes = Int(0, help="RLIMIT_NPROC where the kernel has a user of its own").tag(
+        config=True
+    )
     quiet = Bool(True, help="send the kernel's own stdout/stderr to /dev/null").tag(config=True)
     launch_prefix = List(Unicode(), help="command put before the launcher").tag(config=True)
 
@@ -151,11 +158,17 @@ class LimitedKernelManager(AsyncKernelManager):
             str(LAUNCHER),
             f"--memory-bytes={self.memory_bytes}",
             f"--file-size-bytes={self.file_size_bytes}",
+            f"--max-processes={self.max_processes if self.own_user else 0}",
             *(["--quiet"] if self.quiet else []),
             *(["--sandboxed"] if self._runtime is not None else []),
             "--",
             *kernel,
         ]
+
+    @property
+    def own_user(self) -> bool:
+        """Whether the kernel runs as a user of its own: sandboxed while the grader is root."""
+        return self._runtime is not None and os.geteuid() == 0
 
     @property
     def process_group(self) -> int | None:
@@ -182,7 +195,7 @@ class LimitedKernelManager(AsyncKernelManager):
 def start_kernel(kernel_name: str, workdir: Path, **limits: int) -> LimitedKernelManager:
     """Start a fresh limited kernel in `workdir` and return its manager without waiting for it
     to be ready: the caller does other work (importing nbgrader) while the kernel boots on
-    another core. `limits`: `memory_bytes`, `file_size_bytes`.
+    another core. `limits`: `memory_bytes`, `file_size_bytes`, `max_processes`.
 
     Example: km = start_kernel("python3", Path("work"), memory_bytes=2 * 1024**3)
     """

@@ -35,6 +35,7 @@ def main(argv: list) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--memory-bytes", type=int, default=0)
     parser.add_argument("--file-size-bytes", type=int, default=0)
+    parser.add_argument("--max-processes", type=int, default=0, help="RLIMIT_NPROC (0: none)")
     parser.add_argument("--quiet", action="store_true", help="kernel stdout/stderr to /dev/null")
     parser.add_argument("--sandboxed", action="store_true", help="the command is bwrap ... kernel")
     parser.add_argument("command", nargs=argparse.REMAINDER)
@@ -54,6 +55,8 @@ def main(argv: list) -> int:
         _die_with_parent()
         _limit(resource.RLIMIT_AS, args.memory_bytes)
         _limit(resource.RLIMIT_FSIZE, args.file_size_bytes)
+        # Root ignores it (bwrap starts as root); it holds once the kernel runs as its own user.
+        _limit(resource.RLIMIT_NPROC, args.max_processes)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core dumps of a crashed kernel
         # The kernel's own stdout/stderr (start-up warnings, C-level prints) would land in the
         # grader's terminal; what a cell prints reaches the grader over ZeroMQ anyway.

@@ -17,6 +17,8 @@ CELL_TIMEOUT_S = 120
 NOTEBOOK_TIMEOUT_S = 600
 MEMORY_BYTES = 4 * GiB
 FILE_SIZE_BYTES = 256 * MiB
+# ipykernel runs about 10 threads, and each thread counts; a fork bomb stops here.
+MAX_PROCESSES = 256
 CELL_OUTPUT_BYTES = 256 * 1024
 MESSAGE_CHARS = 2000
 # `agents-grade --sandbox`: bubblewrap where it works, never, or fail without it (grader.kernel).
@@ -35,6 +37,10 @@ class Limits:
     """Address space of the kernel (RLIMIT_AS): allocating past it raises MemoryError."""
     file_size_bytes: int = FILE_SIZE_BYTES
     """Largest file the kernel may write (RLIMIT_FSIZE)."""
+    max_processes: int = MAX_PROCESSES
+    """Processes and threads of the kernel's user (RLIMIT_NPROC). Applied only where the kernel
+    runs as a user of its own (graded as root, in the sandbox): for anyone else the count would
+    include every process of the grader's user."""
     cell_output_bytes: int = CELL_OUTPUT_BYTES
     """Output kept per cell; the rest is dropped with a note (a cell may print 100 MB)."""
 

@@ -1,7 +1,8 @@
 """One class-run job in its own process: `python -m grader.worker JOB.json`.
 
 The job file names the submission, its student and unit, the course root, the limits, the
-sandbox mode and the folders to hide from the kernel, and a scratch folder. The worker grades
+sandbox mode, the folders to hide from the kernel and the user it runs as (when root), and a
+scratch folder. The worker grades
 the submission there (its own course tree and gradebook, so parallel workers never share a
 database: nbgrader issue 174) and writes `result.json` next to the job file. A submission that
 cannot be graded gets a zero and the reason; a worker that dies leaves no result, and the class
@@ -50,7 +51,7 @@ def run_job(job: dict) -> NotebookResult:
 def main(argv: list[str]) -> int:
     job_file = Path(argv[0])
     job = json.loads(job_file.read_text())
-    configure_sandbox(job["sandbox"], hidden=job["hidden"])
+    configure_sandbox(job["sandbox"], hidden=job["hidden"], uid=job["uid"])
     result = run_job(job)
     partial = job_file.with_name("result.json.tmp")
     partial.write_text(json.dumps(result.to_dict()))

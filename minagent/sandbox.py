@@ -231,8 +231,8 @@ def bwrap_command(
     return args + ["--chdir", mount_at, "--setenv", "HOME", mount_at, "--"]
 
 
-def hand_over(folder: Path | str) -> None:
-    """As root: give `folder` and what it holds to UNPRIVILEGED_UID, who runs the code.
+def hand_over(folder: Path | str, uid: int = UNPRIVILEGED_UID) -> None:
+    """As root: give `folder` and what it holds to `uid` (by default nobody), who runs the code.
 
     The folder becomes 0711: bwrap enters it as root without capabilities (--chdir), which
     a 0700 folder of another user (tempfile makes them) would refuse.
@@ -241,19 +241,18 @@ def hand_over(folder: Path | str) -> None:
     *drop_root_prefix(), sys.executable, "main.py"]
     """
     for path in [Path(folder), *Path(folder).rglob("*")]:
-        os.chown(path, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+        os.chown(path, uid, uid)
     Path(folder).chmod(0o711)
 
 
-def drop_root_prefix() -> list[str]:
-    """As root: the prefix that runs a command as UNPRIVILEGED_UID (setpriv), so that
-    RLIMIT_NPROC applies (the kernel never applies it to root); as anyone else: [].
+def drop_root_prefix(uid: int = UNPRIVILEGED_UID) -> list[str]:
+    """As root: the prefix that runs a command as `uid` (by default nobody) with setpriv, so
+    that RLIMIT_NPROC applies (the kernel never applies it to root); as anyone else: [].
 
     Example: drop_root_prefix() -> ["/usr/bin/setpriv", "--reuid=65534", ..., "--"] as root
     """
     if not _is_root():
         return []
-    uid = str(UNPRIVILEGED_UID)
     setpriv = shutil.which("setpriv") or "setpriv"
     return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
@@ -322,6 +321,7 @@ def wrap_kernel_command(
     workdir: Path,
     writable: Sequence[Path | str] = (),
     hidden: Sequence[Path | str] = (),
+    uid: int = UNPRIVILEGED_UID,
 ) -> list[str]:
     """Run a notebook kernel's command under bwrap: `workdir` writable, no network, no other
     students' files. Raises SandboxUnavailable where bwrap cannot run (see sandbox_problem).
@@ -330,9 +330,10 @@ def wrap_kernel_command(
     `writable` folders are bound where they are, `hidden` folders (a class of submissions) are
     hidden as well. The kernel has no network, so the grader must speak to it
     over ZeroMQ's ipc transport (unix sockets), in a folder passed in `writable`. As root, the
-    kernel runs as UNPRIVILEGED_UID, as the interpreter does (files only root may read stay
-    unreadable): `workdir` and the `writable` folders, with what they hold (the connection
-    file), are handed over to that user.
+    kernel runs as `uid` (nobody unless a class run gives each of its parallel kernels a user of
+    its own, so that their process limits do not add up), as the interpreter does (files only
+    root may read stay unreadable): `workdir` and the `writable` folders, with what they hold
+    (the connection file), are handed over to that user.
 
     Example:
         wrap_kernel_command(["python", "-m", "ipykernel_launcher", "-f", "k.json"], Path("w"))
@@ -347,11 +348,11 @@ def wrap_kernel_command(
         setuid=_is_root(),
     )
     for folder in [workdir, *writable] if _is_root() else []:
-        hand_over(folder)
+        hand_over(folder, uid)
     # ipykernel watches for its parent (the grader's pid) to change; in its own PID namespace
     # its parent is bwrap's init, pid 1, which it takes for "the grader has exited". Without
     # the variable it does not watch: --die-with-parent ends it with the grader instead.
-    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *drop_root_prefix(), *argv]
+    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *drop_root_prefix(uid), *argv]
 
 
 # -- plain Python in the sandbox (guards=False) ----------------------------------------------

@@ -164,6 +164,40 @@ def test_stdin_files_and_file_size_are_contained(graded):
     assert not list(folder.rglob("escape.txt")) and not list(folder.rglob("big.bin"))
 
 
+FORK_BOMB = (
+    "import os, time\n"
+    "children = 0\n"
+    "try:\n"
+    "    while children < 1000:  # bounded, in case the limit did not hold\n"
+    "        if os.fork() == 0:\n"
+    "            time.sleep(20)\n"
+    "            os._exit(0)\n"
+    "        children += 1\n"
+    "except OSError as error:\n"
+    "    print('fork refused after', children, 'children:', type(error).__name__)"
+)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or sandbox_problem() is not None,
+    reason="kernels get a process limit only where they run as a user of their own: when the "
+    "grader is root and bubblewrap works (elsewhere the limit would count the user's processes)",
+)
+def test_a_fork_bomb_hits_its_own_process_limit_only(course, tmp_path):
+    solution = load(course / "solutions" / UNIT / f"{UNIT}.ipynb")
+    save(with_cell_after(solution, "test_add", FORK_BOMB), tmp_path / "bomber.ipynb")
+    save(solution, tmp_path / "neighbour.ipynb")
+    run = ClassRun(course, tmp_path / "grades", LIMITS, jobs=2)
+    subs = discover(tmp_path, UNIT, run.out)
+    results = {s.student: r for s, r in zip(subs, grade_class(run, subs), strict=True)}
+    # The neighbour ran beside the bomb (jobs=2) as another user: its limit was untouched.
+    assert results["neighbour"].full_marks
+    assert results["bomber"].exercises[0].passed  # the cell before the bomb
+    refused = outputs_of(run, "bomber").split("fork refused after ")[1]
+    assert int(refused.split()[0]) < LIMITS.max_processes
+    assert "BlockingIOError" in refused
+
+
 def test_gradebook_holds_every_gradable_submission(graded):
     _, run, _, results = graded
     with sqlite3.connect(run.db) as db:
