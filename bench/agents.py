@@ -92,9 +92,13 @@ TASKS = [
 NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-def is_correct(answer: Any, expected: Any) -> bool:
-    """The same lenient check for every agent: numbers within 1e-6 (the last number in a
-    text answer counts), lists by their items, text case-insensitively."""
+def is_correct(answer: Any, task: Task) -> bool:
+    """The same lenient check for every agent: numbers within 1e-6, lists by their items,
+    text as written (give or take quotes and a full stop). A text answer with numbers in
+    it counts by the last number it adds to the question ("17 * 23 + 5 = 396" counts;
+    "144 divided by 12 is not possible" does not, though it ends in 12), unless it states
+    one number only ("41")."""
+    expected = task.expected
     if answer is None:
         return False
     if isinstance(expected, list):
@@ -102,9 +106,11 @@ def is_correct(answer: Any, expected: Any) -> bool:
     if isinstance(expected, (int, float)):
         if isinstance(answer, (int, float)) and not isinstance(answer, bool):
             return abs(answer - expected) < 1e-6
-        numbers = NUMBER_RE.findall(str(answer))
-        return bool(numbers) and abs(float(numbers[-1]) - expected) < 1e-6
-    return str(answer).strip().strip("'\".").lower() == str(expected).lower()
+        numbers = [float(n) for n in NUMBER_RE.findall(str(answer))]
+        given = {float(n) for n in NUMBER_RE.findall(task.question)}
+        new = numbers if len(numbers) == 1 else [n for n in numbers if n not in given]
+        return bool(new) and abs(new[-1] - expected) < 1e-6
+    return str(answer).strip().strip("'\".") == str(expected)
 
 
 @dataclass
@@ -141,7 +147,7 @@ def minagent_runner(kind: str, where: str, url: str) -> Callable[[Task], Outcome
         answer = agent.run(task.question)
         usage = agent.memory.total_usage
         return Outcome(
-            is_correct(answer, task.expected),
+            is_correct(answer, task),
             len(agent.memory.action_steps),
             usage.input_tokens,
             usage.output_tokens,
@@ -173,7 +179,7 @@ def smolagents_runner(kind: str, url: str) -> Callable[[Task], Outcome]:
         usage = result.token_usage
         steps = sum(isinstance(s, smolagents.memory.ActionStep) for s in agent.memory.steps)
         return Outcome(
-            is_correct(result.output, task.expected),
+            is_correct(result.output, task),
             steps,
             usage.input_tokens if usage else 0,
             usage.output_tokens if usage else 0,

@@ -142,8 +142,9 @@ class MultiStepAgent:
         name, description: how this agent appears when another agent manages it.
     """
 
-    args_in_code = False
-    "Whether additional_args become variables in the model's code (CodeAgent) or only text."
+    writes_code = False
+    """Whether actions are Python (CodeAgent): additional_args then become variables in the
+    code, and the task message ends by asking for a code block."""
 
     def __init__(
         self,
@@ -292,9 +293,7 @@ class MultiStepAgent:
 
     def task_prompt(self, task: str, additional_args: dict[str, Any]) -> str:
         described = {name: describe_value(value) for name, value in additional_args.items()}
-        return render_prompt(
-            "task.j2", task=task, additional_args=described, in_code=self.args_in_code
-        )
+        return render_prompt("task.j2", task=task, additional_args=described, code=self.writes_code)
 
     def start(self, additional_args: dict[str, Any]) -> None:
         """Prepare for a new run (CodeAgent: a fresh interpreter holding additional_args)."""
@@ -483,7 +482,10 @@ def code_signature(tool: Tool) -> dict:
     for name, schema in tool.properties.items():
         kind = schema.get("type")
         hint = PYTHON_TYPES.get(kind, "Any") if isinstance(kind, str) else "Any"
-        default = "" if name in required else f" = {schema.get('default')!r}"
+        default = ""
+        if name not in required:
+            # An optional argument whose schema has no default gets the stub marker `...`.
+            default = f" = {schema['default']!r}" if "default" in schema else " = ..."
         params.append(f"{name}: {hint}{default}")
         if schema.get("description"):
             docs.append((name, schema["description"]))
@@ -524,7 +526,7 @@ class CodeAgent(MultiStepAgent):
             LocalModel, nothing for other models, which may not support prefilling).
     """
 
-    args_in_code = True
+    writes_code = True
 
     def __init__(
         self,

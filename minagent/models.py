@@ -167,6 +167,23 @@ class ScriptedModel:
             yield word if index == len(words) - 1 else word + " "
 
 
+LOOSE_STRING_CHAR = r'char ::= [^"\\] |'
+JSON_STRING_CHAR = r'char ::= [^"\\\x00-\x1F\x7F] |'
+
+
+def schema_grammar(json_schema: dict[str, Any]) -> str:
+    """The llama.cpp grammar (GBNF) that only lets a model write JSON matching json_schema.
+
+    llama-cpp-python's converter lets a string hold raw control characters, which JSON
+    forbids: a small model then writes a newline inside a string and never closes it.
+    The string rule here is JSON's. Example: schema_grammar({"type": "integer"}) starts
+    with 'integral-part ::= '.
+    """
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return json_schema_to_gbnf(json.dumps(json_schema)).replace(LOOSE_STRING_CHAR, JSON_STRING_CHAR)
+
+
 class LocalModel:
     """SmolLM2-135M-Instruct (or any GGUF file) run in-process by llama.cpp.
 
@@ -252,7 +269,7 @@ class LocalModel:
         from llama_cpp import LlamaGrammar
 
         if json_schema is not None:
-            return LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
+            grammar = schema_grammar(json_schema)
         return LlamaGrammar.from_string(grammar, verbose=False)
 
     def _completion(

@@ -10,6 +10,7 @@ from minagent.agents import (
     AgentError,
     AgentParseError,
     CodeAgent,
+    ToolCallingAgent,
     code_signature,
     extract_code,
 )
@@ -62,12 +63,20 @@ def test_last_expression_value_is_shown_when_nothing_is_printed():
     assert "42" in agent.memory.steps[0].observation
 
 
-def test_system_prompt_shows_tools_as_python_functions():
+def test_system_prompt_lists_tools_as_python_signatures_to_call():
     prompt = agent_with([], additional_authorized_imports=["math"]).system_prompt()
-    assert "def add(a: int, b: int) -> int:" in prompt
+    assert "call them, never define them:\n- add(a: int, b: int) -> int: " in prompt
+    assert "def add" not in prompt  # shown as a def, a small model rewrites the tool
     assert "currency: A currency code" in prompt
     assert "Only these imports are allowed: math." in prompt
     assert code_signature(add)["signature"] == "add(a: int, b: int) -> int"
+
+
+def test_the_task_message_asks_a_code_agent_for_a_code_block():
+    agent = agent_with([code("final_answer(1)")])
+    agent.run("compute")
+    assert agent.memory.task.endswith("```python code block that ends with final_answer(...).")
+    assert "code block" not in ToolCallingAgent([add], ScriptedModel([])).task_prompt("x", {})
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,7 @@ def count_tokens():
 
 def test_code_agent_prompt_fits_the_budget(count_tokens):
     prompt = CodeAgent([get_weather, search], ScriptedModel([]), verbosity=0).system_prompt()
-    assert "def get_weather(city: str, unit: str = None) -> str:" in prompt
+    assert "- get_weather(city: str, unit: str = ...) -> str: Get the current" in prompt
     assert 100 < count_tokens(prompt) <= MAX_CODE_PROMPT_TOKENS
 
 

@@ -292,6 +292,37 @@ def test_tools_are_callable_and_final_answer_tool_is_used() -> None:
     assert result.is_final_answer
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        'def search(query):\n    return "made up"',
+        "search = lambda query: 'made up'",
+        "final_answer = 42",
+        "for search in range(3):\n    pass",
+        "import math as search",
+        "from math import sqrt as final_answer",
+        "try:\n    pass\nexcept Exception as search:\n    pass",
+        "class search:\n    pass",
+        "[search := 1]",
+        "del search",
+    ],
+)
+def test_code_that_rebinds_a_tool_name_is_refused_before_it_runs(code: str) -> None:
+    calls = []
+    interpreter = Interpreter(authorized_imports=["math"], tools={"search": calls.append})
+    with pytest.raises(InterpreterError, match=r"is a tool that already exists: call it as"):
+        interpreter.run("print('not reached')\n" + code)
+    interpreter.run("search('cats')")  # the real tool is still there
+    assert calls == ["cats"]
+
+
+def test_tool_names_stay_free_as_attributes_and_keywords() -> None:
+    result = Interpreter(tools={"search": lambda query: query}).run(
+        "d = dict(search=1)\nd['search'] = search(query='x')\nd"
+    )
+    assert result.output == {"search": "x"}
+
+
 def test_runtime_error_is_reported_with_its_line() -> None:
     with pytest.raises(InterpreterError, match=r"Line 2 `y = 1 / 0`: ZeroDivisionError") as info:
         Interpreter().run("print('start')\ny = 1 / 0")

@@ -5,7 +5,13 @@ import json
 import pytest
 
 from minagent.messages import assistant, system, user
-from minagent.models import LocalModel, ModelError, embedded_model_path
+from minagent.models import (
+    JSON_STRING_CHAR,
+    LocalModel,
+    ModelError,
+    embedded_model_path,
+    schema_grammar,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -71,6 +77,20 @@ def test_json_schema_constrains_even_a_tiny_model(model):
     )
     data = json.loads(reply.content)
     assert data["tool"] in {"add", "search"} and isinstance(data["query"], str)
+
+
+def test_constrained_strings_are_json_strings(model):
+    # Left to llama-cpp-python's converter, this poem comes back with raw line breaks
+    # inside the string, which no JSON parser accepts.
+    assert JSON_STRING_CHAR in schema_grammar({"type": "string"})
+    schema = {
+        "type": "object",
+        "properties": {"poem": {"type": "string", "maxLength": 60}},
+        "required": ["poem"],
+    }
+    prompt = [user("Write a poem of four short lines about rain. Reply in JSON.")]
+    reply = model.generate(prompt, json_schema=schema, max_tokens=80, temperature=0.0)
+    assert json.loads(reply.content)["poem"]
 
 
 def test_grammar_constrains_a_choice(model):

@@ -23,7 +23,7 @@ from .guards import Guards
 from .imports import ImportPolicy
 from .namespace import Output, build_builtins
 from .rewrite import FILENAME, compile_guarded
-from .validate import validate
+from .validate import check_tool_names, validate
 from .wrappers import module_wrappers
 
 _HIDDEN_KEYS = ("__builtins__", "__name__")
@@ -82,6 +82,7 @@ class Interpreter:
         self._output = Output(self.budgets.max_output_chars)
         self._last: Any = None
         self._builtins = build_builtins(self._guards, dict(tools or {}), self._output)
+        self._tool_names = frozenset({*(tools or {}), "final_answer"})
         self._builtins["__mg_import__"] = self._guards.policy.import_statement
         self._builtins["__mg_from__"] = self._import_from
         self._builtins["__mg_output__"] = self._set_last
@@ -120,6 +121,7 @@ class Interpreter:
         try:
             tree = ast.parse(code, filename=FILENAME)
             validate(tree)
+            check_tool_names(tree, self._tool_names)
             return compile_guarded(tree)
         except SyntaxError as error:
             raise InterpreterError(

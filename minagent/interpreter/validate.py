@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from .errors import InterpreterError
@@ -93,6 +93,44 @@ def validate(tree: ast.Module) -> None:
         except InterpreterError as error:
             line = getattr(node, "lineno", None)
             raise InterpreterError(f"Line {line}: {error}" if line else str(error)) from None
+
+
+def check_tool_names(tree: ast.Module, tools: Collection[str]) -> None:
+    """Refuse code that binds a tool's name (`def get_weather(...)`, `final_answer = 3`).
+
+    Small models often rewrite a tool they were shown as a function, with a made-up body;
+    running that would replace the real tool with a guess. The error tells them to call it.
+    Example: check_tool_names(ast.parse("search = 1"), {"search"}) raises InterpreterError.
+    """
+    if not tools:
+        return
+    for node in ast.walk(tree):
+        for name in _bound_names(node):
+            if name in tools:
+                raise InterpreterError(
+                    f"Line {getattr(node, 'lineno', '?')}: '{name}' is a tool that already "
+                    f"exists: call it as {name}(...) instead of defining, assigning or "
+                    "importing that name."
+                )
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """The names a node binds in its scope (assignment targets, defs, imports, handlers)."""
+    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        return [node.id]
+    if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+        return [node.name]
+    if isinstance(node, ast.arg):
+        return [node.arg]
+    if isinstance(node, ast.Import):
+        return [alias.asname or alias.name.split(".")[0] for alias in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [alias.asname or alias.name for alias in node.names]
+    if isinstance(node, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and node.name:
+        return [node.name]
+    if isinstance(node, ast.MatchMapping) and node.rest:
+        return [node.rest]
+    return []
 
 
 def _check_node(node: ast.AST) -> None:
