@@ -13,7 +13,11 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+
+from grader.course import find_course_root, source_notebook
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 
@@ -38,3 +42,10 @@ def edited_solution(notebook: Path, grade_id: str, *edits: tuple[str, str]) -> s
             raise ValueError(f"{grade_id}: {old!r} is not in the solution exactly once")
         source = source.replace(old, new)
     return source
+
+
+def solution_editor(unit: str, *grade_id: str) -> Callable[..., str]:
+    """`edited_solution` bound to the source notebook of `unit` in this course (and, given a
+    grade id, to that cell). Example: `_edit = solution_editor("02-tools")`, then
+    `_edit("add", ("a + b", "a - b"))`."""
+    return partial(edited_solution, source_notebook(find_course_root(), unit), *grade_id)

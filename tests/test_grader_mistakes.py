@@ -3,7 +3,8 @@
 import pytest
 from grader_helpers import FIXTURES, UNIT
 
-from grader.mistakes import edited_solution, solution_source
+from grader.course import CourseError
+from grader.mistakes import edited_solution, solution_editor, solution_source
 
 NOTEBOOK = FIXTURES / "solutions" / UNIT / f"{UNIT}.ipynb"
 
@@ -28,3 +29,13 @@ def test_an_edit_that_does_not_apply_once_is_an_error(old):
 def test_an_unknown_cell_is_an_error():
     with pytest.raises(KeyError, match="no cell 'subtract'"):
         solution_source(NOTEBOOK, "subtract")
+
+
+def test_a_solution_editor_is_bound_to_a_unit_and_a_cell(monkeypatch):
+    monkeypatch.setenv("AGENTS_GRADE_ROOT", str(FIXTURES))
+    edit = solution_editor(UNIT, "add")
+    assert edit(("return a + b", "return b")) == edited_solution(
+        NOTEBOOK, "add", ("return a + b", "return b")
+    )
+    with pytest.raises(CourseError, match="unknown unit 'no-such-unit'"):
+        solution_editor("no-such-unit")

@@ -6,14 +6,9 @@ stays in step with the notebook. `tests/test_units.py` swaps each into the relea
 and checks that the exercise loses points.
 """
 
-from functools import partial
-from pathlib import Path
+from grader.mistakes import solution_editor
 
-from grader.mistakes import edited_solution
-
-UNIT = "00-what-is-an-agent"
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
-_edit = partial(edited_solution, NOTEBOOK)
+_edit = solution_editor("00-what-is-an-agent")
 
 RUNGS = '    rungs = {"a": 0, "b": 0, "c": 1, "d": 2, "e": 0, "f": 3, "g": 3}'
 

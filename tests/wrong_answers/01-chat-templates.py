@@ -6,14 +6,9 @@ stays in step with the notebook. `tests/test_units.py` swaps each into the relea
 and checks that the exercise loses points.
 """
 
-from functools import partial
-from pathlib import Path
+from grader.mistakes import solution_editor
 
-from grader.mistakes import edited_solution
-
-UNIT = "01-chat-templates"
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
-_edit = partial(edited_solution, NOTEBOOK)
+_edit = solution_editor("01-chat-templates")
 
 ENVIRONMENT = """    env = ImmutableSandboxedEnvironment(
         trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols]

@@ -6,14 +6,9 @@ with the notebook. `tests/test_units.py` swaps each into the released notebook a
 the exercise loses points.
 """
 
-from functools import partial
-from pathlib import Path
+from grader.mistakes import solution_editor
 
-from grader.mistakes import edited_solution
-
-UNIT = "02-tools"
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
-_edit = partial(edited_solution, NOTEBOOK)
+_edit = solution_editor("02-tools")
 
 
 WRONG = {

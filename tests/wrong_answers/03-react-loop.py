@@ -6,14 +6,9 @@ in step with the notebook. `tests/test_units.py` swaps each into the released no
 checks that the exercise loses points.
 """
 
-from functools import partial
-from pathlib import Path
+from grader.mistakes import solution_editor
 
-from grader.mistakes import edited_solution
-
-UNIT = "03-react-loop"
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
-_edit = partial(edited_solution, NOTEBOOK)
+_edit = solution_editor("03-react-loop")
 
 
 WRONG = {

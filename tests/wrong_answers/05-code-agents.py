@@ -7,14 +7,10 @@ checks that the exercise loses points.
 """
 
 import textwrap
-from functools import partial
-from pathlib import Path
 
-from grader.mistakes import edited_solution
+from grader.mistakes import solution_editor
 
-UNIT = "05-code-agents"
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
-_edit = partial(edited_solution, NOTEBOOK)
+_edit = solution_editor("05-code-agents")
 
 
 FINDALL = 'blocks = re.findall(r"```(?:python|py)?[ \\t]*\\n(.*?)(?:\\n```|\\Z)", text, re.DOTALL)'

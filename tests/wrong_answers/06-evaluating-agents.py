@@ -7,14 +7,9 @@ solution says, what the learner wrote instead), so the list stays in step with t
 points.
 """
 
-from functools import partial
-from pathlib import Path
+from grader.mistakes import solution_editor
 
-from grader.mistakes import edited_solution
-
-UNIT = "06-evaluating-agents"
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / UNIT / f"{UNIT}.ipynb"
-_edit = partial(edited_solution, NOTEBOOK)
+_edit = solution_editor("06-evaluating-agents")
 
 
 WRONG = {
