@@ -28,9 +28,9 @@ from typing import Any
 
 from minagent.agents import CodeAgent, ToolCallingAgent
 from minagent.data import data_path
-from minagent.interpreter import Interpreter
 from minagent.models import LocalModel, ScriptedModel
 from minagent.tools import tool
+from minexec import GuardedInterpreter
 
 TASK = (
     "From the revenue table (before and after, per country), compute the total change and "
@@ -84,7 +84,7 @@ def calculate(expression: str) -> float:
     Args:
         expression: The arithmetic expression.
     """
-    return round(Interpreter().run(expression).output, 2)
+    return round(GuardedInterpreter().run(expression).output, 2)
 
 
 # --- scripted trajectories -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Benchmark: plain exec vs smolagents' LocalPythonExecutor vs minagent's Interpreter.
+"""Benchmark: plain exec vs smolagents' LocalPythonExecutor vs minagent's GuardedInterpreter.
 
 Runs CPU-bound snippets of the kind agents write (loops, recursion, comprehensions, string
 building, dict work, classes) under all three in this one process, checks that all three agree
@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from minagent.interpreter import Budgets, Interpreter
+from minexec import Budgets, GuardedInterpreter
 
 SNIPPETS = {
     "loop": """
@@ -102,7 +102,7 @@ def main() -> None:
 
     smol = LocalPythonExecutor(additional_authorized_imports=[])
     smol.send_tools({})
-    mini = Interpreter(budgets=Budgets(timeout=120))
+    mini = GuardedInterpreter(budgets=Budgets(timeout=120))
     runners = {
         "exec": lambda code: run_exec(code),
         "smolagents": lambda code: smol(code).output,

@@ -1,7 +1,7 @@
 """Benchmark: what one sandboxed step costs, against the in-process and the process modes.
 
 Runs the same steps on minagent's three ways to execute a code action, in this one process:
-`Interpreter` (in-process), `ProcessInterpreter` (a child process with OS limits) and
+`GuardedInterpreter` (in-process), `ProcessInterpreter` (a child process with OS limits) and
 `SandboxInterpreter` (that child under bubblewrap). Prints the start-up time (construction to
 the first result) and the per-step time of a trivial step, a step that calls a host tool and a
 CPU-bound step, each as the median of several runs, checks that all three agree on the results
@@ -21,8 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from minagent.interpreter import Budgets, Interpreter, ProcessInterpreter
-from minagent.sandbox import SandboxInterpreter, sandbox_problem
+from minexec import Budgets, GuardedInterpreter, ProcessInterpreter
+from minexec.sandbox import SandboxInterpreter, sandbox_problem
 
 STARTS = 5
 STEPS = 50
@@ -35,9 +35,9 @@ STEP_CODE = {
 TOOLS = {"lookup": lambda key: key.upper()}
 BUDGETS = Budgets(timeout=60)
 
-Runner = Interpreter | ProcessInterpreter  # SandboxInterpreter is a ProcessInterpreter
+Runner = GuardedInterpreter | ProcessInterpreter  # SandboxInterpreter is a ProcessInterpreter
 MODES: dict[str, Callable[[], Runner]] = {
-    "in-process": lambda: Interpreter(tools=TOOLS, budgets=BUDGETS),
+    "in-process": lambda: GuardedInterpreter(tools=TOOLS, budgets=BUDGETS),
     "process": lambda: ProcessInterpreter(tools=TOOLS, budgets=BUDGETS),
     "sandbox": lambda: SandboxInterpreter(tools=TOOLS, budgets=BUDGETS, strict=True),
 }

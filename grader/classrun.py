@@ -112,7 +112,7 @@ class ClassRun:
     @property
     def sandboxed(self) -> bool:
         """Whether the workers' kernels will run under bubblewrap ("auto" where it works)."""
-        from minagent.sandbox import sandbox_problem
+        from minexec.sandbox import sandbox_problem
 
         return self.sandbox != "off" and sandbox_problem() is None
 

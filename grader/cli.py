@@ -4,7 +4,7 @@
     agents-grade units/03-react-loop --json          # the same as JSON
     agents-grade --class submitted/                  # instructor: a folder of submissions
 
-Kernels run under bubblewrap (`minagent.sandbox`: no network, no files outside the notebook's
+Kernels run under bubblewrap (`minexec.sandbox`: no network, no files outside the notebook's
 folder) wherever it works, for one notebook and a class alike: `--sandbox auto`, the default.
 Where bwrap is missing (macOS, a container without user namespaces) a learner's notebook is
 graded in a plain kernel as before, and a class run says so on stderr before it starts;

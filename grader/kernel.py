@@ -2,7 +2,7 @@
 whole process group.
 
 `LimitedKernelManager` is jupyter_client's `AsyncKernelManager` with one change: the kernel
-command is wrapped, first by the launch hook, the sandbox (`minagent.sandbox.wrap_kernel_command`:
+command is wrapped, first by the launch hook, the sandbox (`minexec.sandbox.wrap_kernel_command`:
 bubblewrap, no network, no other students' files), then by `kernel_launch.py` (rlimits, stdin
 from /dev/null):
 
@@ -40,7 +40,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Bool, DottedObjectName, Int, List, Type, Unicode
 
 from grader.limits import SANDBOX_MODES
-from minagent import sandbox
+from minexec import sandbox
 
 # Called as hook(argv, workdir, writable=[runtime folder]); returns the command to run.
 LaunchHook = Callable[..., list[str]]
@@ -66,7 +66,7 @@ def configure_sandbox(
     kernels will run under bubblewrap, else why not.
 
     "auto" sandboxes where bubblewrap works and falls back to plain kernels elsewhere, "off"
-    never sandboxes, "require" raises `minagent.sandbox.SandboxUnavailable` (a RuntimeError
+    never sandboxes, "require" raises `minexec.sandbox.SandboxUnavailable` (a RuntimeError
     saying what is missing and how to install it) instead of falling back. `hidden`: folders
     the kernels must not see besides those the sandbox always hides (a class of submissions).
     `uid`: the user the kernels run as when the grader is root (a class run gives each of its

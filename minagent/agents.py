@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from minagent.display import Display
+from minagent.executor import Executor, InterpreterError
 from minagent.memory import Memory, Step
 from minagent.messages import Message, TokenUsage, assistant, user
 from minagent.models import LocalModel, Model, ModelError
@@ -70,7 +71,7 @@ class AgentConfig:
     planning_interval: int | None = None
     "Plan before step 1 and then every N steps; None: never plan."
     model_retries: int = 2
-    "Extra attempts after a ModelError before giving up with AgentModelError."
+    "Extra attempts after a retryable ModelError (rate limit, server down) before giving up."
     retry_delay: float = 1.0
     "Seconds before the first retry; each later retry waits twice as long."
     max_tokens: int | None = 512
@@ -207,8 +208,27 @@ class MultiStepAgent:
             # The model wrote something we could not parse or run: tell it what went wrong.
             step.error = truncate(str(err), self.config.max_observation_chars)
         step.observation = truncate(step.observation, self.config.max_observation_chars)
+        step.repeats = self.repeated_step(step)
         step.duration = time.monotonic() - started
         return step
+
+    def repeated_step(self, step: Step) -> int | None:
+        """The earlier action step with the same action and the same result, if any.
+
+        Small models loop: they run the same code again and again, never calling
+        final_answer. Saying so in the observation breaks the loop more often than not.
+        """
+        if step.is_final_answer:
+            return None
+        action = (step.code, [(c.name, c.arguments) for c in step.tool_calls])
+        for earlier in self.memory.action_steps:
+            same_action = (earlier.code, [(c.name, c.arguments) for c in earlier.tool_calls])
+            if same_action == action and (earlier.observation, earlier.error) == (
+                step.observation,
+                step.error,
+            ):
+                return earlier.step_number
+        return None
 
     def record(self, step: Step) -> None:
         """Add a step to memory, show it, and tell the callbacks."""
@@ -249,12 +269,9 @@ class MultiStepAgent:
         )
 
     def call_model(self, messages: list[Message], **options: Any) -> Message:
-        """`model.generate` with retries; every failure becomes one AgentModelError."""
-        delay, attempts, failure = self.config.retry_delay, self.config.model_retries + 1, None
-        for attempt in range(attempts):
-            if attempt:
-                time.sleep(delay)
-                delay *= 2
+        """`model.generate`, retrying retryable ModelErrors; a failure becomes AgentModelError."""
+        delay, attempt = self.config.retry_delay, 1
+        while True:
             try:
                 return self.model.generate(
                     messages,
@@ -263,10 +280,15 @@ class MultiStepAgent:
                     **options,
                 )
             except ModelError as err:
-                failure = err
-        raise AgentModelError(
-            f"model {self.model.model_id} failed {attempts} times; last error: {failure}"
-        ) from failure
+                # The one place retries happen. An error that fails the same way every time
+                # (a refused key, an overlong prompt, a script that ran out) is not retried.
+                if not err.retryable or attempt > self.config.model_retries:
+                    times = "1 time" if attempt == 1 else f"{attempt} times"
+                    raise AgentModelError(
+                        f"model {self.model.model_id} failed {times}; last error: {err}"
+                    ) from err
+            time.sleep(delay)
+            delay, attempt = delay * 2, attempt + 1
 
     def as_tool(self) -> Tool:
         """This agent as a tool of another: called with a task, it returns its final answer."""
@@ -345,8 +367,8 @@ class ToolCallingAgent(MultiStepAgent):
     """An agent whose actions are JSON tool calls; `final_answer` is one more tool.
 
     Native tool calls are used when the model returns them; otherwise calls are parsed
-    from the reply text. With `LocalModel`, decoding is constrained by `tool_call_schema`
-    (set `constrained=False` to see how a small model does without it).
+    from the reply text. A model that supports constrained decoding (LocalModel) is held to
+    `tool_call_schema` (set `constrained=False` to see how a small model does without it).
     """
 
     def __init__(
@@ -359,8 +381,8 @@ class ToolCallingAgent(MultiStepAgent):
     ) -> None:
         super().__init__(tools, model, **kwargs)
         self.tools[FINAL_ANSWER_TOOL.name] = FINAL_ANSWER_TOOL
-        local = isinstance(self.model, LocalModel)
-        self.constrained = local if constrained is None else constrained
+        supported = getattr(self.model, "supports_constrained_decoding", False)
+        self.constrained = supported if constrained is None else constrained
 
     def system_prompt(self) -> str:
         return render_prompt(
@@ -432,10 +454,12 @@ def read_tool_calls(reply: Message) -> list:
 
 # --- Python code actions --------------------------------------------------------------------
 
-EXECUTORS = ("local", "process", "sandbox")
+EXECUTORS = ("sandbox", "process", "local", "tree")
+"""Where a CodeAgent's code runs, safest first (see `make_executor`)."""
 DEFAULT_CODE_PREFILL = "```python\nresult = "
-"""How LocalModel's replies start: a small model that is already inside a code block, and
-already assigning a result, answers in code far more often than one left to choose."""
+"""How replies start for a model that supports prefill (LocalModel): a small model that is
+already inside a code block, and already assigning a result, answers in code far more often
+than one left to choose."""
 CODE_STOP = ("\n```\n", "Observation:")
 """Stop after the closing fence (the opening one has no newline before it, or is prefilled),
 or when the model starts inventing the observation itself."""
@@ -494,26 +518,39 @@ def code_signature(tool: Tool) -> dict:
     return {"signature": signature, "description": tool.description, "args": docs}
 
 
-def make_executor(kind: str, authorized_imports: Sequence[str], tools: dict[str, Any]) -> Any:
-    """The interpreter a CodeAgent runs its code in (`.run(code)`, `.state`).
+ExecutorFactory = Callable[[Sequence[str], dict[str, Any]], Executor]
+"""Builds an executor from (authorized_imports, tools): how to plug in your own."""
 
-    "local" runs in this process, "process" in a child process with OS limits, "sandbox"
-    in a child under bubblewrap (`minagent.sandbox`); all three share the interpreter's
-    AST guards. This function is the one place a new kind of executor plugs in.
+
+def make_executor(kind: str, authorized_imports: Sequence[str], tools: dict[str, Any]) -> Executor:
+    """The executor a CodeAgent runs its code in (see `minagent.executor.Executor`).
+
+    - "sandbox": minexec's guarded interpreter in a child process under bubblewrap (no
+      network, no files of yours); where bubblewrap cannot run, a plain child process with
+      a warning. The default: the only kind that is a security boundary.
+    - "process": the guarded interpreter in a child process with OS limits (memory, CPU,
+      files): a crash or a bomb kills the child, not you; no protection of files or network.
+    - "local": the guarded interpreter in this process: fastest, but a missed guard or a
+      C-level crash (deep recursion inside C code) reaches your process.
+    - "tree": unit 04's tree-walking interpreter (`minagent.interpreter`), for teaching.
     """
+    if kind == "tree":
+        from minagent.interpreter import Interpreter
+
+        return Interpreter(authorized_imports, tools)
     if kind not in EXECUTORS:
         raise AgentError(f"unknown executor {kind!r}: use one of {', '.join(EXECUTORS)}")
-    if kind == "sandbox":
-        try:
-            from minagent.sandbox import SandboxInterpreter
-        except ImportError as err:
-            raise AgentError(f"the sandbox executor is unavailable: {err}") from err
-        return SandboxInterpreter(authorized_imports=authorized_imports, tools=tools)
-    from minagent.interpreter import Interpreter
-
-    if kind == "process":
-        return Interpreter(authorized_imports=authorized_imports, tools=tools, isolation="process")
-    return Interpreter(authorized_imports=authorized_imports, tools=tools)
+    try:
+        import minexec
+        from minexec.sandbox import SandboxInterpreter
+    except ImportError as err:
+        raise AgentError(f"the {kind!r} executor is unavailable: {err}") from err
+    kinds = {
+        "sandbox": SandboxInterpreter,
+        "process": minexec.ProcessInterpreter,
+        "local": minexec.GuardedInterpreter,
+    }
+    return kinds[kind](authorized_imports=authorized_imports, tools=tools)
 
 
 class CodeAgent(MultiStepAgent):
@@ -521,9 +558,10 @@ class CodeAgent(MultiStepAgent):
 
     Args (besides MultiStepAgent's):
         additional_authorized_imports: modules the code may import (`"math"`, `"pandas.*"`).
-        executor: "local", "process" or "sandbox" (see `make_executor`).
-        prefill: text that starts every reply (default: `DEFAULT_CODE_PREFILL` for
-            LocalModel, nothing for other models, which may not support prefilling).
+        executor: one of EXECUTORS (see `make_executor`; default "sandbox"), or a function
+            `(authorized_imports, tools) -> Executor` that builds your own.
+        prefill: text that starts every reply (default: `DEFAULT_CODE_PREFILL` for a model
+            that supports prefill, nothing for the others).
     """
 
     writes_code = True
@@ -534,18 +572,20 @@ class CodeAgent(MultiStepAgent):
         model: Model | None = None,
         *,
         additional_authorized_imports: Sequence[str] = (),
-        executor: str = "local",
+        executor: str | ExecutorFactory = "sandbox",
         prefill: str | None = None,
         **kwargs: Any,
     ) -> None:
         self.authorized_imports = tuple(additional_authorized_imports)
-        if executor not in EXECUTORS:
+        if isinstance(executor, str) and executor not in EXECUTORS:
             raise AgentError(f"unknown executor {executor!r}: use one of {', '.join(EXECUTORS)}")
         self.executor = executor
         super().__init__(tools, model, **kwargs)
-        local = isinstance(self.model, LocalModel)
-        self.prefill = prefill if prefill is not None else DEFAULT_CODE_PREFILL if local else ""
-        self.interpreter: Any = None
+        if prefill is None:
+            supported = getattr(self.model, "supports_prefill", False)
+            prefill = DEFAULT_CODE_PREFILL if supported else ""
+        self.prefill = prefill
+        self.interpreter: Executor | None = None
 
     def system_prompt(self) -> str:
         imports = ", ".join(self.authorized_imports) or "none"
@@ -558,7 +598,7 @@ class CodeAgent(MultiStepAgent):
         try:
             code = extract_code(step.model_output)
             result = self.interpreter.run(code)
-        except Exception:  # no code, or code that fails: the words are the answer
+        except (AgentParseError, InterpreterError):  # no code, or failing code: words it is
             return step
         step.code = code
         if result.is_final_answer or result.output is not None:
@@ -570,9 +610,12 @@ class CodeAgent(MultiStepAgent):
     def start(self, additional_args: dict[str, Any]) -> None:
         # A fresh interpreter per run: variables persist across the steps of one run only.
         # The last run's interpreter stays open until then, so its state can be inspected.
-        if hasattr(self.interpreter, "close"):
+        if self.interpreter is not None:
             self.interpreter.close()
-        self.interpreter = make_executor(self.executor, self.authorized_imports, self.tools)
+        if callable(self.executor):
+            self.interpreter = self.executor(self.authorized_imports, self.tools)
+        else:
+            self.interpreter = make_executor(self.executor, self.authorized_imports, self.tools)
         self.interpreter.state.update(additional_args)
 
     def query(self, messages: list[Message]) -> Message:
@@ -585,9 +628,8 @@ class CodeAgent(MultiStepAgent):
         step.code = extract_code(reply.content)
         try:
             result = self.interpreter.run(step.code)
-        except Exception as err:  # InterpreterError, or a tool that raised inside the code
-            logs = getattr(err, "logs", "") or ""
-            step.observation = logs
+        except InterpreterError as err:  # every failure of the code, a raising tool included
+            step.observation = err.logs
             raise AgentExecutionError(f"{type(err).__name__}: {err}") from err
         lines = [result.logs.rstrip()] if result.logs.strip() else []
         if result.is_final_answer:

@@ -59,6 +59,8 @@ class Step:
     "True when this step produced the run's answer."
     final_answer: Any = None
     "The answer, when is_final_answer."
+    repeats: int | None = None
+    "The earlier action step whose action and observation this one repeated exactly, if any."
 
     def to_messages(self) -> list[Message]:
         """The chat messages this step adds to the history the model sees next."""
@@ -72,7 +74,9 @@ class Step:
             for call, result in zip(self.tool_calls, self.tool_results, strict=True):
                 replies.append(tool_result(result, call.id, call.name))
             return replies
-        feedback = render_prompt("observation.j2", observation=self.observation, error=self.error)
+        feedback = render_prompt(
+            "observation.j2", observation=self.observation, error=self.error, repeats=self.repeats
+        )
         return [assistant(self.model_output), user(feedback)]
 
     def to_dict(self) -> dict:
@@ -92,6 +96,7 @@ class Step:
             "duration": self.duration,
             "is_final_answer": self.is_final_answer,
             "final_answer": _jsonable(self.final_answer),
+            "repeats": self.repeats,
         }
 
     @classmethod

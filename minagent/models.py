@@ -24,7 +24,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -39,15 +38,22 @@ DEFAULT_CONTEXT = 8192
 DEFAULT_MAX_TOKENS = 512
 """Reply length cap when the caller gives none, so a rambling small model stops."""
 
-LITELLM_RETRIES = 3
-"""How many times LiteLLMModel retries a rate-limited or unreachable provider."""
-
-LITELLM_BACKOFF_S = 1.0
-"""First wait between retries, in seconds; it doubles after each retry."""
-
 
 class ModelError(RuntimeError):
-    """A model could not produce a reply (bad setup, provider down, script ran out)."""
+    """A model could not produce a reply (bad setup, provider down, script ran out).
+
+    `retryable` says whether the same call may succeed later (a rate limit, a server that is
+    restarting). The agent loop retries only those: a refused API key, a prompt longer than
+    the context or a script that ran out fail the same way every time.
+
+    Example:
+        >>> ModelError("rate limited", retryable=True).retryable
+        True
+    """
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @runtime_checkable
@@ -55,6 +61,11 @@ class Model(Protocol):
     """What an agent needs from a language model."""
 
     model_id: str
+    supports_prefill: bool
+    """True when a final assistant message is continued (the reply starts with its text)."""
+    supports_constrained_decoding: bool
+    """True when ``json_schema``/``grammar`` hold every sampled token to them, so a reply
+    always parses; False when they are at best a request the provider may ignore."""
 
     def generate(
         self,
@@ -68,6 +79,17 @@ class Model(Protocol):
         grammar: str | None = None,
     ) -> Message:
         """Return the next assistant message, with ``usage`` filled in."""
+        ...
+
+    def stream(
+        self,
+        messages: MessagesLike,
+        *,
+        stop: Sequence[str] = (),
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+    ) -> Iterator[str]:
+        """Yield the next assistant message piece by piece, as it is produced."""
         ...
 
 
@@ -111,6 +133,9 @@ class ScriptedModel:
         >>> model.generate([{"role": "user", "content": "Hi"}]).content
         'Hello!'
     """
+
+    supports_prefill = False
+    supports_constrained_decoding = False
 
     def __init__(self, replies: Sequence[str | Message], model_id: str = "scripted") -> None:
         self.replies = list(replies)
@@ -200,6 +225,8 @@ class LocalModel:
     """
 
     _loaded: dict[tuple[str, int], Any] = {}
+    supports_prefill = True
+    supports_constrained_decoding = True
 
     def __init__(
         self,
@@ -361,8 +388,10 @@ class LocalModel:
 class LiteLLMModel:
     """Any chat model that litellm can reach, by its litellm id.
 
-    Rate limits and connection failures are retried with exponential backoff;
-    a missing API key is reported before any call, naming the variable to set.
+    A missing API key is reported before any call, naming the variable to set. Failures
+    that may pass (rate limits, a server down or restarting) come out as a ModelError with
+    ``retryable=True``; retrying them is the agent loop's job (``AgentConfig.model_retries``),
+    so there is one place where retries happen, not one inside another.
 
     Example:
         >>> model = LiteLLMModel("openai/local", api_base="http://127.0.0.1:8080/v1", api_key="x")
@@ -370,20 +399,19 @@ class LiteLLMModel:
         True
     """
 
+    supports_prefill = False
+    supports_constrained_decoding = False
+
     def __init__(
         self,
         model_id: str,
         api_base: str | None = None,
         api_key: str | None = None,
-        retries: int = LITELLM_RETRIES,
-        backoff_s: float = LITELLM_BACKOFF_S,
         **kwargs: Any,
     ) -> None:
         self.model_id = model_id
         self.api_base = api_base
         self.api_key = api_key
-        self.retries = retries
-        self.backoff_s = backoff_s
         self.kwargs = kwargs
         self.litellm = _import_litellm()
         if api_key is None and api_base is None:
@@ -403,7 +431,7 @@ class LiteLLMModel:
 
     def _call(self, messages: MessagesLike, **options: Any) -> Any:
         errors = self.litellm.exceptions
-        retryable = (
+        transient = (
             errors.RateLimitError,
             errors.APIConnectionError,
             errors.Timeout,
@@ -411,32 +439,29 @@ class LiteLLMModel:
             errors.InternalServerError,
         )
         options = {k: v for k, v in options.items() if v is not None}
-        wait = self.backoff_s
-        for attempt in range(self.retries + 1):
-            try:
-                # max_retries=0: the provider SDK's own retries would hide ours and take minutes.
-                return self.litellm.completion(
-                    max_retries=0,
-                    model=self.model_id,
-                    messages=to_dicts(messages),
-                    api_base=self.api_base,
-                    api_key=self.api_key,
-                    **self.kwargs,
-                    **options,
-                )
-            except retryable as err:
-                if attempt == self.retries:
-                    where = f" at {self.api_base}" if self.api_base else ""
-                    raise ModelError(
-                        f"{self.model_id}{where} failed after {self.retries + 1} attempts: "
-                        f"{type(err).__name__}: {err}. Is the server up and the model id right?"
-                    ) from err
-                time.sleep(wait)
-                wait *= 2
-            except errors.AuthenticationError as err:
-                raise ModelError(f"{self.model_id}: the API key was refused: {err}") from err
-            except errors.APIError as err:
-                raise ModelError(f"{self.model_id}: {type(err).__name__}: {err}") from err
+        try:
+            # max_retries=0: the provider SDK's own retries would hide the agent's and take
+            # minutes.
+            return self.litellm.completion(
+                max_retries=0,
+                model=self.model_id,
+                messages=to_dicts(messages),
+                api_base=self.api_base,
+                api_key=self.api_key,
+                **self.kwargs,
+                **options,
+            )
+        except transient as err:
+            where = f" at {self.api_base}" if self.api_base else ""
+            raise ModelError(
+                f"{self.model_id}{where}: {type(err).__name__}: {err}. "
+                "Is the server up and the model id right?",
+                retryable=True,
+            ) from err
+        except errors.AuthenticationError as err:
+            raise ModelError(f"{self.model_id}: the API key was refused: {err}") from err
+        except errors.APIError as err:
+            raise ModelError(f"{self.model_id}: {type(err).__name__}: {err}") from err
 
     def generate(
         self,

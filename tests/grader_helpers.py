@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from minagent.sandbox import INSTALL_HINT, sandbox_problem
+from minexec.sandbox import INSTALL_HINT, sandbox_problem
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -51,7 +51,7 @@ class FlakyModel:
     def generate(self, messages, **options):
         if self.failures:
             self.failures -= 1
-            raise ModelError("503 service unavailable")
+            raise ModelError("503 service unavailable", retryable=True)
         return self.script.generate(messages, **options)
 
 
@@ -146,9 +146,10 @@ def test_model_error_after_retries_is_a_named_exception():
         agent.run("say ok")
 
 
-def test_script_running_out_is_a_model_error():
-    agent = agent_with([], model_retries=0)
-    with pytest.raises(AgentModelError, match="script ran out"):
+def test_script_running_out_is_a_model_error_and_is_not_retried():
+    # An error that can never succeed is not retried: one attempt, whatever model_retries says.
+    agent = agent_with([], model_retries=5, retry_delay=60)
+    with pytest.raises(AgentModelError, match="failed 1 time; .*script ran out"):
         agent.run("anything")
 
 
@@ -274,6 +275,27 @@ def test_unconstrained_models_get_native_tool_schemas():
     ToolCallingAgent([add], model, verbosity=0).run("1?")
     assert model.options[0]["tools"] == [add.schema, FINAL_ANSWER_TOOL.schema]
     assert "json_schema" not in model.options[0]
+
+
+class ConstrainedRecordingModel(RecordingModel):
+    """Any model that declares constrained decoding gets the schema, not only LocalModel."""
+
+    supports_constrained_decoding = True
+
+
+def test_the_agent_asks_the_model_for_its_capabilities():
+    model = ConstrainedRecordingModel([call("final_answer", answer=1)])
+    ToolCallingAgent([add], model, verbosity=0).run("1?")
+    assert "json_schema" in model.options[0] and "tools" not in model.options[0]
+
+
+def test_a_repeated_tool_call_with_the_same_result_is_pointed_out():
+    replies = [call("add", a=1, b=2), call("add", a=1, b=2), call("final_answer", answer=3)]
+    agent = agent_with(replies)
+    assert agent.run("1 + 2?") == 3
+    assert [s.repeats for s in agent.memory.steps] == [None, 1, None]
+    assert "You already did exactly this in step 1" in agent.model.calls[2][-1].content
+    assert "You already did" not in agent.model.calls[1][-1].content
 
 
 def test_tool_call_schema_is_accepted_by_llama_cpp():

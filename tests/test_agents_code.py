@@ -7,6 +7,7 @@ from sample_tools import add
 
 from minagent.agents import (
     DEFAULT_CODE_PREFILL,
+    EXECUTORS,
     AgentError,
     AgentParseError,
     CodeAgent,
@@ -14,6 +15,8 @@ from minagent.agents import (
     code_signature,
     extract_code,
 )
+from minagent.executor import Executor, InterpreterError, RunResult
+from minagent.interpreter import Interpreter, evaluate
 from minagent.memory import Memory
 from minagent.models import ScriptedModel
 from minagent.tools import tool
@@ -39,6 +42,8 @@ def code(text: str) -> str:
 def agent_with(replies: list, tools=(add, get_rate), **options) -> CodeAgent:
     options.setdefault("verbosity", 0)
     options.setdefault("retry_delay", 0)
+    # In process: these tests are about the loop; test_sandbox_agent.py runs the sandbox.
+    options.setdefault("executor", "local")
     return CodeAgent(list(tools), ScriptedModel(replies), **options)
 
 
@@ -129,7 +134,7 @@ def test_max_steps_asks_for_a_final_answer_from_memory():
 
 def test_prefill_starts_the_reply_and_the_stop_ends_it():
     model = ScriptedModel([DEFAULT_CODE_PREFILL + "2 + 2\nfinal_answer(result)\n```\nmore text"])
-    agent = CodeAgent([], model, prefill=DEFAULT_CODE_PREFILL, verbosity=0)
+    agent = CodeAgent([], model, prefill=DEFAULT_CODE_PREFILL, verbosity=0, executor="local")
     assert agent.run("2 + 2?") == 4
     assert model.calls[0][-1].role == "assistant"
     assert model.calls[0][-1].content == DEFAULT_CODE_PREFILL
@@ -184,3 +189,79 @@ def test_a_fallback_answer_written_as_code_is_run():
     assert agent.run("task") == 43
     agent = agent_with([code("x = 6 * 7"), code("import os")], max_steps=1)
     assert agent.run("task") == "```python\nimport os\n```"
+
+
+def test_the_default_executor_is_the_sandbox():
+    # The only executor that is a security boundary; it falls back to a child process, with
+    # a warning, where bubblewrap cannot run (test_sandbox_agent.py).
+    assert CodeAgent([], ScriptedModel([])).executor == "sandbox" == EXECUTORS[0]
+
+
+@pytest.mark.parametrize("executor", ["tree", "local", "process"])
+def test_every_executor_kind_runs_the_same_task(executor):
+    replies = [code("x = add(2, 3)\nprint(x)"), code("final_answer(x * y)")]
+    agent = agent_with(replies, executor=executor)
+    assert agent.run("task", additional_args={"y": 2}) == 10
+    assert isinstance(agent.interpreter, Executor)
+    assert agent.memory.steps[0].observation == "5"
+
+
+def test_the_tree_executor_is_unit_04s_interpreter():
+    agent = agent_with([code("import os"), code("final_answer(1)")], executor="tree")
+    agent.run("task")
+    assert isinstance(agent.interpreter, Interpreter)
+    assert "import of 'os' is not allowed" in agent.memory.steps[0].error
+
+
+def test_an_executor_factory_plugs_in_your_own_evaluator():
+    seen = []
+
+    def my_evaluate(code, state, authorized_imports, max_operations):
+        seen.append(code)
+        return evaluate(code, state, authorized_imports, max_operations)
+
+    def factory(imports, tools):
+        return Interpreter(imports, tools, evaluate=my_evaluate)
+
+    agent = agent_with([code("final_answer(add(1, 2))")], executor=factory)
+    assert agent.run("1 + 2?") == 3
+    assert seen == ["final_answer(add(1, 2))"]
+
+
+class BrokenExecutor:
+    """An executor with a bug of its own (not a failure of the code it runs)."""
+
+    state: dict = {}
+
+    def run(self, code: str) -> RunResult:
+        raise RuntimeError("bug in the executor")
+
+    def close(self) -> None:
+        pass
+
+
+def test_only_the_executors_error_becomes_an_observation():
+    # A failure of the code is InterpreterError and is fed back; a bug elsewhere is not hidden.
+    agent = agent_with([code("x = 1")], executor=lambda imports, tools: BrokenExecutor())
+    with pytest.raises(RuntimeError, match="bug in the executor"):
+        agent.run("task")
+    assert issubclass(InterpreterError, Exception)
+
+
+def test_a_repeated_step_is_pointed_out_and_the_model_asked_for_final_answer():
+    same = code("result = 17 * 23 + 5\nprint(result)")
+    agent = agent_with([same, same, code("final_answer(result)")])
+    assert agent.run("What is 17 * 23 + 5?") == 396
+    first, second, _ = agent.memory.steps
+    assert first.repeats is None and second.repeats == 1
+    feedback = agent.model.calls[2][-1].content
+    assert feedback.startswith("Observation:\n396\n")
+    assert "You already did exactly this in step 1" in feedback and "final_answer" in feedback
+
+
+def test_the_same_code_with_a_new_result_is_not_a_repetition():
+    replies = [code("n = 1\nprint(n)"), code("n = n + 1\nprint(n)"), code("n = n + 1\nprint(n)")]
+    agent = agent_with([*replies, code("final_answer(n)")])
+    assert agent.run("count") == 3
+    # The last two steps run the same code, but n changed in between: not a loop.
+    assert [s.repeats for s in agent.memory.steps] == [None, None, None, None]

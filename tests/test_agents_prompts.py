@@ -59,8 +59,11 @@ def test_tool_agent_prompt_fits_the_budget(count_tokens):
 def test_prompts_are_rendered_strictly():
     with pytest.raises(jinja2.UndefinedError):
         render_prompt("final_answer.j2")
-    assert render_prompt("observation.j2", observation="4", error=None) == "Observation:\n4"
-    both = render_prompt("observation.j2", observation="half", error="boom")
+    assert (
+        render_prompt("observation.j2", observation="4", error=None, repeats=None)
+        == "Observation:\n4"
+    )
+    both = render_prompt("observation.j2", observation="half", error="boom", repeats=None)
     assert both == "Observation:\nhalf\nError: boom\nFix this and try again."
 
 

@@ -14,7 +14,7 @@ from grader_helpers import UNIT, load, make_course, save, with_cell_after, with_
 from grader.classrun import ClassRun, discover, grade_class
 from grader.limits import Limits, MiB
 from grader.report import export_csv
-from minagent.sandbox import sandbox_problem
+from minexec.sandbox import sandbox_problem
 
 pytestmark = pytest.mark.slow
 LIMITS = Limits(

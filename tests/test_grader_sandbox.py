@@ -33,7 +33,7 @@ from grader.autograde import grade_notebook
 from grader.cli import main
 from grader.kernel import configure_sandbox, use_launch_hook
 from grader.limits import Limits
-from minagent.sandbox import project_root
+from minexec.sandbox import project_root
 
 pytestmark = pytest.mark.slow
 LIMITS = Limits(cell_timeout=10, notebook_timeout=60)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from minagent.interpreter import Budgets, Interpreter, InterpreterError
+from minexec import Budgets, GuardedInterpreter, InterpreterError
 
 PWNED = Path("/tmp/minagent_interpreter_pwned")
 AUTHORISED = ["math", "random", "statistics", "collections", "re", "time", "itertools",
@@ -62,7 +62,7 @@ ATTACKS = {
     "import types": ("import types", "not allowed"),
     "import inspect": ("import inspect", "not allowed"),
     "import gc": ("import gc\ngc.get_objects()", "not allowed"),
-    "import minagent": ("import minagent.interpreter", "not allowed"),
+    "import minagent": ("import minexec", "not allowed"),
     "import os.path": ("import os.path", "not allowed"),
     "doctest runs docstrings as code": ("import doctest", "never available"),
     "sre_compile skips the regex check": ("import sre_compile", "never available"),
@@ -373,9 +373,11 @@ def host_snapshot() -> dict:
 
 
 @pytest.fixture(scope="module")
-def interpreter() -> Interpreter:
+def interpreter() -> GuardedInterpreter:
     budgets = Budgets(max_operations=200_000, timeout=1.0)
-    return Interpreter(authorized_imports=AUTHORISED, tools={"search": search}, budgets=budgets)
+    return GuardedInterpreter(
+        authorized_imports=AUTHORISED, tools={"search": search}, budgets=budgets
+    )
 
 
 def test_there_are_at_least_eighty_attacks() -> None:
@@ -383,7 +385,7 @@ def test_there_are_at_least_eighty_attacks() -> None:
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
-def test_attack_is_refused_and_host_untouched(interpreter: Interpreter, name: str) -> None:
+def test_attack_is_refused_and_host_untouched(interpreter: GuardedInterpreter, name: str) -> None:
     code, message = ATTACKS[name]
     before = host_snapshot()
     with pytest.raises(InterpreterError, match=message):
@@ -396,16 +398,16 @@ def test_attack_is_refused_and_host_untouched(interpreter: Interpreter, name: st
 
 def test_refused_import_lists_the_authorised_ones() -> None:
     with pytest.raises(InterpreterError, match="Authorised imports: math, json"):
-        Interpreter(authorized_imports=["math", "json"]).run("import os")
+        GuardedInterpreter(authorized_imports=["math", "json"]).run("import os")
 
 
 def test_star_does_not_open_the_deny_list() -> None:
     with pytest.raises(InterpreterError, match="never available"):
-        Interpreter(authorized_imports=["*"]).run("import subprocess")
+        GuardedInterpreter(authorized_imports=["*"]).run("import subprocess")
 
 
 def test_stopped_run_ignores_swallowing_exit_and_reports_budget() -> None:
-    interpreter = Interpreter(budgets=Budgets(max_operations=1000))
+    interpreter = GuardedInterpreter(budgets=Budgets(max_operations=1000))
     with pytest.raises(InterpreterError, match="operation budget of 1,000"):
         interpreter.run("for i in range(5000):\n    pass")
     assert interpreter.run("sum(range(10))").output == 45
@@ -414,12 +416,12 @@ def test_stopped_run_ignores_swallowing_exit_and_reports_budget() -> None:
 def test_a_broken_str_on_an_exception_still_gives_an_interpreter_error() -> None:
     code = "class E(Exception):\n    def __str__(self):\n        return 1 / 0\nraise E()"
     with pytest.raises(InterpreterError, match="E: \\(the error could not be turned into text"):
-        Interpreter().run(code)
+        GuardedInterpreter().run(code)
 
 
 def test_sandbox_code_called_by_the_host_later_is_bounded() -> None:
     """A __repr__ with an endless loop, run by the host between runs, stops (issue #2395)."""
-    interpreter = Interpreter(budgets=Budgets(max_idle_operations=1000))
+    interpreter = GuardedInterpreter(budgets=Budgets(max_idle_operations=1000))
     bomb = interpreter.run(
         "class Bomb:\n    def __repr__(self):\n        while True:\n            pass\nBomb()"
     ).output

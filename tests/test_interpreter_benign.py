@@ -13,7 +13,7 @@ import io
 
 import pytest
 
-from minagent.interpreter import SAFE_STDLIB, Interpreter, InterpreterError
+from minexec import SAFE_STDLIB, GuardedInterpreter, InterpreterError
 
 PROGRAMS = {
     "arithmetic": "(7 + 3) * 2 - 5 / 2 + 7 // 2 + 7 % 3 + 2 ** 10 + (-3) ** 3",
@@ -221,7 +221,7 @@ def oracle(code: str) -> tuple[object, str]:
 @pytest.mark.parametrize("name", sorted(PROGRAMS))
 def test_program_matches_exec(name: str) -> None:
     code = PROGRAMS[name]
-    result = Interpreter().run(code)
+    result = GuardedInterpreter().run(code)
     assert (result.output, result.logs) == oracle(code)
     assert result.is_final_answer is False
 
@@ -229,7 +229,7 @@ def test_program_matches_exec(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(STDLIB_PROGRAMS))
 def test_stdlib_program_matches_exec(name: str) -> None:
     code = STDLIB_PROGRAMS[name]
-    result = Interpreter(authorized_imports=SAFE_STDLIB).run(code)
+    result = GuardedInterpreter(authorized_imports=SAFE_STDLIB).run(code)
     assert result.output == oracle(code)[0]
 
 
@@ -238,13 +238,13 @@ def test_there_are_at_least_forty_benign_programs() -> None:
 
 
 def test_print_is_captured_with_sep_and_end() -> None:
-    result = Interpreter().run("print('a', 1, sep='-', end='!')\nprint()\nprint(None)")
+    result = GuardedInterpreter().run("print('a', 1, sep='-', end='!')\nprint()\nprint(None)")
     assert result.logs == "a-1!\nNone\n"
     assert result.output is None
 
 
 def test_state_persists_between_runs() -> None:
-    interpreter = Interpreter(authorized_imports=["math"])
+    interpreter = GuardedInterpreter(authorized_imports=["math"])
     interpreter.run("import math\nx = 2\ndef double(v):\n    return v * 2\nclass K:\n    n = 1")
     result = interpreter.run("double(x) + math.floor(math.pi) + K.n")
     assert result.output == 8
@@ -253,20 +253,20 @@ def test_state_persists_between_runs() -> None:
 
 
 def test_host_can_put_values_into_state() -> None:
-    interpreter = Interpreter()
+    interpreter = GuardedInterpreter()
     interpreter.state["data"] = [3, 1, 2]
     assert interpreter.run("sorted(data)").output == [1, 2, 3]
 
 
 def test_function_defined_earlier_sees_later_globals() -> None:
-    interpreter = Interpreter()
+    interpreter = GuardedInterpreter()
     interpreter.run("def get():\n    return counter")
     interpreter.run("counter = 41")
     assert interpreter.run("get() + 1").output == 42
 
 
 def test_final_answer_ends_the_run() -> None:
-    result = Interpreter().run("print('before')\nfinal_answer({'a': 1})\nprint('after')")
+    result = GuardedInterpreter().run("print('before')\nfinal_answer({'a': 1})\nprint('after')")
     assert result.output == {"a": 1}
     assert result.is_final_answer is True
     assert result.logs == "before\n"
@@ -274,7 +274,7 @@ def test_final_answer_ends_the_run() -> None:
 
 def test_final_answer_inside_try_except_still_ends_the_run() -> None:
     code = "try:\n    final_answer(42)\nexcept BaseException:\n    pass\nx = 1\nx"
-    result = Interpreter().run(code)
+    result = GuardedInterpreter().run(code)
     assert (result.output, result.is_final_answer) == (42, True)
 
 
@@ -286,7 +286,9 @@ def test_tools_are_callable_and_final_answer_tool_is_used() -> None:
         return f"results for {query}"
 
     tools = {"search": search, "final_answer": lambda answer: f"FINAL: {answer}"}
-    result = Interpreter(tools=tools).run("r = search(query='cats')\nfinal_answer(r.upper())")
+    result = GuardedInterpreter(tools=tools).run(
+        "r = search(query='cats')\nfinal_answer(r.upper())"
+    )
     assert calls == ["cats"]
     assert result.output == "FINAL: RESULTS FOR CATS"
     assert result.is_final_answer
@@ -309,7 +311,7 @@ def test_tools_are_callable_and_final_answer_tool_is_used() -> None:
 )
 def test_code_that_rebinds_a_tool_name_is_refused_before_it_runs(code: str) -> None:
     calls = []
-    interpreter = Interpreter(authorized_imports=["math"], tools={"search": calls.append})
+    interpreter = GuardedInterpreter(authorized_imports=["math"], tools={"search": calls.append})
     with pytest.raises(InterpreterError, match=r"is a tool that already exists: call it as"):
         interpreter.run("print('not reached')\n" + code)
     interpreter.run("search('cats')")  # the real tool is still there
@@ -317,7 +319,7 @@ def test_code_that_rebinds_a_tool_name_is_refused_before_it_runs(code: str) -> N
 
 
 def test_tool_names_stay_free_as_attributes_and_keywords() -> None:
-    result = Interpreter(tools={"search": lambda query: query}).run(
+    result = GuardedInterpreter(tools={"search": lambda query: query}).run(
         "d = dict(search=1)\nd['search'] = search(query='x')\nd"
     )
     assert result.output == {"search": "x"}
@@ -325,17 +327,17 @@ def test_tool_names_stay_free_as_attributes_and_keywords() -> None:
 
 def test_runtime_error_is_reported_with_its_line() -> None:
     with pytest.raises(InterpreterError, match=r"Line 2 `y = 1 / 0`: ZeroDivisionError") as info:
-        Interpreter().run("print('start')\ny = 1 / 0")
+        GuardedInterpreter().run("print('start')\ny = 1 / 0")
     assert info.value.logs == "start\n"
 
 
 def test_syntax_error_is_an_interpreter_error() -> None:
     with pytest.raises(InterpreterError, match="SyntaxError on line 1"):
-        Interpreter().run("def f(:\n    pass")
+        GuardedInterpreter().run("def f(:\n    pass")
 
 
 def test_sandbox_objects_work_in_the_host_after_the_run() -> None:
-    interpreter = Interpreter()
+    interpreter = GuardedInterpreter()
     value = interpreter.run(
         "class P:\n    def __init__(self, v):\n        self.v = v\n"
         "    def __repr__(self):\n        return f'P({self.v})'\n"
@@ -346,7 +348,7 @@ def test_sandbox_objects_work_in_the_host_after_the_run() -> None:
 
 
 def test_submodule_authorised_by_wildcard() -> None:
-    result = Interpreter(authorized_imports=["collections.*"]).run(
+    result = GuardedInterpreter(authorized_imports=["collections.*"]).run(
         "import collections.abc\nfrom collections.abc import Mapping\n"
         "(isinstance({}, collections.abc.Mapping), Mapping is collections.abc.Mapping)"
     )
@@ -354,7 +356,7 @@ def test_submodule_authorised_by_wildcard() -> None:
 
 
 def test_star_authorises_every_safe_module() -> None:
-    assert Interpreter(authorized_imports=["*"]).run("import math, json\nmath.e > 2").output
+    assert GuardedInterpreter(authorized_imports=["*"]).run("import math, json\nmath.e > 2").output
 
 
 def test_abc_register_works_on_the_codes_own_classes() -> None:
@@ -362,17 +364,12 @@ def test_abc_register_works_on_the_codes_own_classes() -> None:
         "from abc import ABC\nclass Shape(ABC):\n    pass\nclass Sq:\n    pass\n"
         "Shape.register(Sq)\nisinstance(Sq(), Shape)"
     )
-    assert Interpreter(authorized_imports=["abc"]).run(code).output is True
+    assert GuardedInterpreter(authorized_imports=["abc"]).run(code).output is True
 
 
 def test_a_tool_cannot_rerun_the_same_interpreter() -> None:
     """A nested run would reset the budgets of the run that called it."""
-    interpreter = Interpreter(tools={"again": lambda: interpreter.run("1")})
+    interpreter = GuardedInterpreter(tools={"again": lambda: interpreter.run("1")})
     with pytest.raises(InterpreterError, match="already running"):
         interpreter.run("again()")
     assert interpreter.run("2").output == 2
-
-
-def test_isolation_argument_is_checked() -> None:
-    with pytest.raises(ValueError, match="isolation"):
-        Interpreter(isolation="thread")

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from minagent.interpreter import BudgetExceededError, Budgets, Interpreter, InterpreterError
-from minagent.interpreter import budgets as limits
-from minagent.interpreter.rewrite import SMALL_FACTOR
+from minexec import BudgetExceededError, Budgets, GuardedInterpreter, InterpreterError
+from minexec import budgets as limits
+from minexec.rewrite import SMALL_FACTOR
 
 
 def run(code: str, **budgets: object) -> object:
-    return Interpreter(authorized_imports=["math"], budgets=Budgets(**budgets)).run(code).output
+    return (
+        GuardedInterpreter(authorized_imports=["math"], budgets=Budgets(**budgets)).run(code).output
+    )
 
 
 def test_defaults_are_the_named_constants() -> None:
@@ -53,7 +55,7 @@ def test_operation_budget_is_exact_across_checkpoints() -> None:
 
 
 def test_budget_resets_between_runs() -> None:
-    interpreter = Interpreter(budgets=Budgets(max_operations=600))
+    interpreter = GuardedInterpreter(budgets=Budgets(max_operations=600))
     for _ in range(3):
         interpreter.run("for i in range(500):\n    pass")
 
@@ -80,13 +82,13 @@ def test_memory_growth_budget_stops_a_growing_run() -> None:
 
 
 def test_memory_is_measured_from_the_start_of_the_run() -> None:
-    interpreter = Interpreter(budgets=Budgets(memory_growth_mb=60))
+    interpreter = GuardedInterpreter(budgets=Budgets(memory_growth_mb=60))
     interpreter.run("kept = ['x' * 10 ** 6 + str(i) for i in range(40)]")
     interpreter.run("more = ['y' * 10 ** 6 + str(i) for i in range(40)]")  # 40 MiB each run
 
 
 def test_output_cap_cuts_printed_text() -> None:
-    result = Interpreter(budgets=Budgets(max_output_chars=10)).run("print('x' * 25)")
+    result = GuardedInterpreter(budgets=Budgets(max_output_chars=10)).run("print('x' * 25)")
     assert result.logs.startswith("x" * 10 + "\n[output cut: 16 more characters]")
 
 
@@ -124,7 +126,7 @@ def test_format_width_limit() -> None:
 
 
 def test_idle_operations_limit() -> None:
-    interpreter = Interpreter(budgets=Budgets(max_idle_operations=200))
+    interpreter = GuardedInterpreter(budgets=Budgets(max_idle_operations=200))
     spin = interpreter.run("def spin(n):\n    for i in range(n):\n        pass\nspin").output
     spin(150)  # the host may call sandbox functions a little between runs
     with pytest.raises(BudgetExceededError, match="operation budget"):

@@ -7,14 +7,14 @@ import sys
 
 import pytest
 
-from minagent.interpreter import (
+from minexec import (
     Budgets,
     ChildKilledError,
-    Interpreter,
+    GuardedInterpreter,
     InterpreterError,
     ProcessInterpreter,
 )
-from minagent.interpreter.process import worker_env
+from minexec.process import worker_env
 
 
 @pytest.fixture(scope="module")
@@ -25,16 +25,10 @@ def child() -> ProcessInterpreter:
         calls.append(key)
         return key.upper()
 
-    interpreter = Interpreter(
-        authorized_imports=["math", "re"], tools={"lookup": lookup}, isolation="process"
-    )
+    interpreter = ProcessInterpreter(authorized_imports=["math", "re"], tools={"lookup": lookup})
     interpreter.calls = calls  # type: ignore[attr-defined]
     yield interpreter
     interpreter.close()
-
-
-def test_isolation_process_returns_a_process_interpreter(child: ProcessInterpreter) -> None:
-    assert isinstance(child, ProcessInterpreter)
 
 
 def test_runs_code_and_keeps_state_across_runs(child: ProcessInterpreter) -> None:
@@ -45,7 +39,7 @@ def test_runs_code_and_keeps_state_across_runs(child: ProcessInterpreter) -> Non
 
 
 def test_code_runs_in_another_process(child: ProcessInterpreter) -> None:
-    host = Interpreter(authorized_imports=["*"])
+    host = GuardedInterpreter(authorized_imports=["*"])
     assert child.run("def f():\n    return 1\n'f'").output == "f"
     assert "f" not in host.state  # nothing leaked into this process
     assert child.run("final_answer([1, 2])").is_final_answer
@@ -150,7 +144,7 @@ def test_worker_audit_hook_refuses_side_effects(action: str) -> None:
     import subprocess
 
     script = (
-        "from minagent.interpreter.worker import block_side_effects\n"
+        "from minexec.worker import block_side_effects\n"
         "block_side_effects()\n"
         "open(__file__ if False else '/proc/self/status').read()  # reading still works\n"
         f"try:\n    {action}\nexcept PermissionError as e:\n    print('refused', e)\n"
@@ -183,13 +177,13 @@ def test_tool_errors_come_back_to_the_code(child: ProcessInterpreter) -> None:
 
 
 def test_a_launcher_prefix_can_start_the_worker() -> None:
-    """minagent.sandbox starts the same worker under bubblewrap: any argv prefix works."""
+    """minexec.sandbox starts the same worker under bubblewrap: any argv prefix works."""
     import shutil
 
-    from minagent.interpreter.process import worker_command
+    from minexec.process import worker_command
 
     command = [shutil.which("env") or "/usr/bin/env", *worker_command()]
-    assert worker_command()[1:] == ["-m", "minagent.interpreter.worker"]
+    assert worker_command()[1:] == ["-m", "minexec.worker"]
     with ProcessInterpreter(command=command) as interpreter:
         assert interpreter.run("6 * 7").output == 42
     assert sys.executable in command

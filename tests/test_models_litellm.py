@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from types import SimpleNamespace
 
 import pytest
 
@@ -73,16 +74,32 @@ def test_stream_through_litellm(llama_server):
     assert len(pieces) > 1 and "".join(pieces).strip()
 
 
-def test_a_server_that_is_down_gives_a_clear_error():
+def test_a_server_that_is_down_is_a_clear_retryable_error():
     model = LiteLLMModel(
-        "openai/smollm2",
-        api_base=f"http://127.0.0.1:{free_port()}/v1",
-        api_key="x",
-        retries=1,
-        backoff_s=0.01,
+        "openai/smollm2", api_base=f"http://127.0.0.1:{free_port()}/v1", api_key="x"
     )
-    with pytest.raises(ModelError, match="failed after 2 attempts"):
+    with pytest.raises(ModelError, match="Is the server up") as caught:
         model.generate([user("hi")], max_tokens=4)
+    assert caught.value.retryable
+
+
+def test_a_down_server_costs_one_request_per_agent_attempt():
+    # Retries live in one place, the agent loop: 1 + model_retries requests, not 3 x 4.
+    from minagent.agents import AgentModelError, ToolCallingAgent
+
+    model = LiteLLMModel(
+        "openai/smollm2", api_base=f"http://127.0.0.1:{free_port()}/v1", api_key="x"
+    )
+    requests = []
+    real_completion = model.litellm.completion
+    model.litellm = SimpleNamespace(
+        exceptions=model.litellm.exceptions,
+        completion=lambda **kw: requests.append(kw) or real_completion(**kw),
+    )
+    agent = ToolCallingAgent([], model, verbosity=0, model_retries=2, retry_delay=0)
+    with pytest.raises(AgentModelError, match="failed 3 times"):
+        agent.run("hi")
+    assert len(requests) == 3
 
 
 def test_a_missing_api_key_names_the_variable(monkeypatch):

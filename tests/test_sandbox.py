@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from grader_helpers import loopback_server, needs_bwrap
 
-from minagent.interpreter import BudgetExceededError, Budgets, ChildKilledError, InterpreterError
-from minagent.sandbox import (
+from minexec import BudgetExceededError, Budgets, ChildKilledError, InterpreterError
+from minexec.sandbox import (
     SANDBOX_FILE_BYTES,
     SANDBOX_HOME,
     UNPRIVILEGED_UID,

@@ -10,14 +10,14 @@ from test_cli import ScriptedServer
 
 from minagent.agents import CodeAgent
 from minagent.cli import main
-from minagent.interpreter import InterpreterError
 from minagent.models import ScriptedModel
-from minagent.sandbox import (
+from minagent.tools import tool
+from minexec import InterpreterError
+from minexec.sandbox import (
     SandboxFallbackWarning,
     SandboxInterpreter,
     SandboxUnavailable,
 )
-from minagent.tools import tool
 
 
 @tool

@@ -5,7 +5,7 @@ sees in one place. Rendering uses `StrictUndefined`, so a template that names a 
 caller did not pass fails loudly instead of silently printing an empty string.
 
 Example:
-    >>> render_prompt("observation.j2", observation="4", error=None)
+    >>> render_prompt("observation.j2", observation="4", error=None, repeats=None)
     'Observation:\\n4'
 """
 

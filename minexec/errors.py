@@ -1,23 +1,19 @@
 """Every way out of a run, named.
 
-`InterpreterError` is the one exception the host sees: code that was refused, that failed, or
-that ran out of a budget. Its message is written for the model that wrote the code, so it says
-what to do instead. `Stop` is internal: a BaseException that unwinds the sandboxed code when a
-budget runs out or `final_answer` is called; the run turns it back into a result or an error.
+`InterpreterError` (the Executor protocol's, from `minagent.executor`) is the one exception
+the host sees: code that was refused, that failed, or that ran out of a budget. Its message is
+written for the model that wrote the code, so it says what to do instead. `Stop` is internal:
+a BaseException that unwinds the sandboxed code when a budget runs out or `final_answer` is
+called; the run turns it back into a result or an error.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from minagent.executor import InterpreterError
 
-class InterpreterError(Exception):
-    """The code could not run: refused by a guard, raised an error, or exceeded a budget.
-
-    Example:
-        >>> InterpreterError("Import of 'os' is not allowed.")
-        InterpreterError("Import of 'os' is not allowed.")
-    """
+__all__ = ["BudgetExceededError", "FinalAnswer", "InterpreterError", "Stop"]
 
 
 class BudgetExceededError(InterpreterError):

@@ -1,7 +1,7 @@
-"""The Interpreter: parse, validate, rewrite, compile, then run real bytecode under guards.
+"""The GuardedInterpreter: parse, validate, rewrite, compile, then run real bytecode under guards.
 
 Example:
-    >>> interpreter = Interpreter(authorized_imports=["math"])
+    >>> interpreter = GuardedInterpreter(authorized_imports=["math"])
     >>> result = interpreter.run("import math\\nprint('hi')\\nmath.sqrt(16)")
     >>> result.output, result.logs, result.is_final_answer
     (4.0, 'hi\\n', False)
@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
+
+from minagent.executor import RunResult
 
 from .budgets import Budgets, Meter
 from .errors import BudgetExceededError, FinalAnswer, InterpreterError, Stop
@@ -29,19 +30,7 @@ from .wrappers import module_wrappers
 _HIDDEN_KEYS = ("__builtins__", "__name__")
 
 
-@dataclass
-class RunResult:
-    """What one run gave back."""
-
-    output: Any
-    """The value of the last expression, or the argument of final_answer(...)."""
-    logs: str
-    """Everything the code printed (cut at Budgets.max_output_chars)."""
-    is_final_answer: bool
-    """True when the code called final_answer(...)."""
-
-
-class Interpreter:
+class GuardedInterpreter:
     """Runs model-written Python with an import allowlist, guards and budgets.
 
     Args:
@@ -49,29 +38,17 @@ class Interpreter:
             submodules, "*" allows every module outside imports.NEVER_IMPORTABLE.
         tools: names the code can call like functions (they run as ordinary host code).
         budgets: the limits (operations, time, output, sizes); see budgets.Budgets.
-        isolation: "inline" (this process) or "process" (a child process with OS limits:
-            returns a process.ProcessInterpreter).
 
     `state` holds the code's variables, functions and imports between runs; the host may read
     it and put values in it. Blocked or failing code raises InterpreterError, whose `logs`
     attribute carries what was printed before the failure.
     """
 
-    def __new__(cls, *args: Any, isolation: str = "inline", **kwargs: Any) -> Any:
-        if isolation == "process":
-            from .process import ProcessInterpreter
-
-            return ProcessInterpreter(*args, **kwargs)
-        if isolation != "inline":
-            raise ValueError(f"isolation must be 'inline' or 'process', not {isolation!r}")
-        return super().__new__(cls)
-
     def __init__(
         self,
         authorized_imports: Iterable[str] = (),
         tools: dict[str, Callable[..., Any]] | None = None,
         budgets: Budgets | None = None,
-        isolation: str = "inline",
     ) -> None:
         self.budgets = budgets or Budgets()
         self.authorized_imports = tuple(authorized_imports)
@@ -116,6 +93,9 @@ class Interpreter:
         if failure is not None:
             return self._finish_failed(failure, code)
         return RunResult(self._last, self._output.text(), False)
+
+    def close(self) -> None:
+        """Nothing to free in process: here for the Executor protocol."""
 
     def _compile(self, code: str) -> Any:
         try:

@@ -35,12 +35,13 @@ NEVER_IMPORTABLE = frozenset(
         "cProfile", "profile", "timeit", "doctest", "pydoc", "unittest", "idlelib", "tkinter",
         "turtle", "ensurepip", "venv", "distutils", "setuptools", "pip", "sre_compile",
         "sre_parse", "sre_constants", "codecs", "encodings", "mimetypes", "netrc", "mailbox",
-        "uuid", "zlib", "minagent",
+        "uuid", "zlib", "minagent", "minexec", "grader",
     }
 )  # fmt: skip
 """Top-level packages refused even when authorised: files, network, processes, introspection,
 modules that run strings as code (doctest, timeit, pdb), the regex internals (which would
-skip the backtracking check), and minagent itself (its interpreter must stay out of reach)."""
+skip the backtracking check), and the course's own packages (minagent, minexec, grader: the
+interpreter must stay out of reach)."""
 
 SAFE_STDLIB = (
     "math", "cmath", "random", "statistics", "collections", "itertools", "functools",

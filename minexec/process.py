@@ -1,8 +1,8 @@
-"""Process isolation: the same Interpreter, run in a child process under OS limits.
+"""Process isolation: the same GuardedInterpreter, run in a child process under OS limits.
 
 The guards refuse the bombs they can see; this is the second wall for the ones they cannot (a
 memory-hungry loop, a C extension that spins). The child is `python -m
-minagent.interpreter.worker` (see its docstring for the protocol); it sets RLIMIT_AS,
+minexec.worker` (see its docstring for the protocol); it sets RLIMIT_AS,
 RLIMIT_CPU (per run), RLIMIT_FSIZE and RLIMIT_NPROC on itself, and the parent kills it when a
 run overstays its wall-clock timeout. When a limit kills the child, `run` raises
 ChildKilledError naming the limit, and the next run starts a fresh child (the state is lost,
@@ -63,13 +63,13 @@ class ChildKilledError(BudgetExceededError):
 
 
 def worker_command() -> list[str]:
-    """The default command that starts a worker: this Python, `-m minagent.interpreter.worker`."""
-    return [sys.executable, "-m", "minagent.interpreter.worker"]
+    """The default command that starts a worker: this Python, `-m minexec.worker`."""
+    return [sys.executable, "-m", "minexec.worker"]
 
 
 def worker_env() -> dict[str, str]:
     """A small environment for the child: no secrets from ours, one thread per library."""
-    root = str(Path(__file__).resolve().parents[2])
+    root = str(Path(__file__).resolve().parents[1])
     return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "PYTHONPATH": root,
@@ -81,10 +81,10 @@ def worker_env() -> dict[str, str]:
 
 
 class ProcessInterpreter:
-    """Runs code in a child process with OS limits; same `run()` and results as Interpreter.
+    """Runs code in a child process with OS limits; same `run()` and results as GuardedInterpreter.
 
     Args:
-        authorized_imports, tools, budgets: as for Interpreter; budgets.memory_mb and
+        authorized_imports, tools, budgets: as for GuardedInterpreter; budgets.memory_mb and
             budgets.cpu_seconds set the child's RLIMIT_AS and per-run RLIMIT_CPU.
         command: the argv that starts a worker (default: worker_command()); a sandbox
             launcher such as bubblewrap passes its own prefix here.

@@ -1,7 +1,7 @@
-"""The child side of process isolation: `python -m minagent.interpreter.worker`.
+"""The child side of process isolation: `python -m minexec.worker`.
 
 The worker reads requests on stdin and writes replies on stdout, so any launcher can start it
-(process.py starts it directly; minagent/sandbox.py starts it under bubblewrap). Its own
+(process.py starts it directly; minexec/sandbox.py starts it under bubblewrap). Its own
 stdout is moved out of the way first: fd 1 then points at stderr, so nothing a library prints
 can corrupt the channel.
 
@@ -42,7 +42,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from .budgets import MAX_CHILD_PROCESSES, MAX_FILE_BYTES, Budgets
-from .core import Interpreter
+from .core import GuardedInterpreter
 from .errors import BudgetExceededError, InterpreterError
 from .protocol import receive_bytes, send, to_blob
 
@@ -121,7 +121,7 @@ def tool_proxy(name: str, reader: BinaryIO, writer: BinaryIO) -> Callable[..., A
     return call_in_parent
 
 
-def run_one(interpreter: Interpreter, code: str) -> dict:
+def run_one(interpreter: GuardedInterpreter, code: str) -> dict:
     """Run code and turn the outcome into a result message."""
     try:
         result = interpreter.run(code)
@@ -151,7 +151,7 @@ def serve(reader: BinaryIO, writer: BinaryIO) -> None:
     init = pickle.loads(data)
     budgets = Budgets(**init["budgets"])
     tools = {name: tool_proxy(name, reader, writer) for name in init["tool_names"]}
-    interpreter = Interpreter(init["authorized_imports"], tools=tools, budgets=budgets)
+    interpreter = GuardedInterpreter(init["authorized_imports"], tools=tools, budgets=budgets)
     apply_limits(budgets)
     block_side_effects()
     send(writer, {"op": "ready"})

@@ -1,7 +1,7 @@
 """Named limits for the interpreter, and the meter that enforces the operation and time budgets.
 
 Every limit lives here as a constant with a sentence saying what it bounds, and `Budgets`
-bundles them into one typed object an `Interpreter` takes. The `Meter` is the counter behind
+bundles them into one typed object an `GuardedInterpreter` takes. The `Meter` is the counter behind
 the `__mg_tick__()` call that the rewriter plants at the top of every loop body, function body
 and comprehension: one tick is one "operation".
 
@@ -12,7 +12,7 @@ Example:
     >>> meter.tick()  # the fourth operation
     Traceback (most recent call last):
     ...
-    minagent.interpreter.errors.Stop: ...
+    minexec.errors.Stop: ...
 """
 
 from __future__ import annotations

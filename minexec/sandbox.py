@@ -2,7 +2,7 @@
 
 The AST guards stop what they can see in the code; the process mode adds OS limits (memory,
 CPU time, processes, file size, wall clock). A sandbox stops what neither can: it starts the
-same worker (`minagent.interpreter.worker`, so the guards still apply inside) under `bwrap`,
+same worker (`minexec.worker`, so the guards still apply inside) under `bwrap`,
 the sandbox behind Flatpak, which gives the child
 
 - a read-only view of the system and of the virtual environment (`--ro-bind / /`), with the
@@ -18,7 +18,7 @@ is missing or cannot start (macOS, a container without user namespaces), Sandbox
 falls back to the process mode with a SandboxFallbackWarning, never silently; `strict=True`
 raises SandboxUnavailable instead.
 
-`guards=False` runs plain Python in the sandbox (`python -m minagent.sandbox`, no AST guards,
+`guards=False` runs plain Python in the sandbox (`python -m minexec.sandbox`, no AST guards,
 no audit hook): only the OS layer stands between the code and the machine. It exists to test
 and demonstrate that layer (a fork bomb, a memory bomb, a write to $HOME, a network call);
 never give it model code. It has no fallback: without bwrap it raises SandboxUnavailable.
@@ -51,10 +51,10 @@ from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from minagent.interpreter.budgets import MAX_CHILD_PROCESSES, Budgets
-from minagent.interpreter.process import ProcessInterpreter, worker_command
-from minagent.interpreter.protocol import receive_bytes, send, to_blob
-from minagent.interpreter.worker import arm_cpu
+from minexec.budgets import MAX_CHILD_PROCESSES, Budgets
+from minexec.process import ProcessInterpreter, worker_command
+from minexec.protocol import receive_bytes, send, to_blob
+from minexec.worker import arm_cpu
 
 SANDBOX_HOME = "/home/sandbox"
 """Where the private writable folder appears inside the sandbox (also its cwd and $HOME)."""
@@ -148,7 +148,8 @@ def _namespace_args(setuid: bool = False) -> list[str]:
 
 
 def project_root() -> Path:
-    """The folder holding the minagent package (the course repository when installed editable)."""
+    """The folder holding the minexec and minagent packages (the course repository when installed
+    editable)."""
     return Path(__file__).resolve().parents[1]
 
 
@@ -161,8 +162,10 @@ def hidden_paths(extra: Iterable[str] = ()) -> list[str]:
 
 
 def readable_paths() -> list[str]:
-    """What sandboxed Python must read: the virtualenv, the base Python, the minagent package."""
-    paths = [sys.prefix, sys.base_prefix, str(Path(__file__).resolve().parent)]
+    """What sandboxed Python must read: the virtualenv, the base Python, minexec and minagent
+    (the worker imports the Executor protocol's types from minagent.executor)."""
+    packages = [Path(__file__).resolve().parent, project_root() / "minagent"]
+    paths = [sys.prefix, sys.base_prefix, *map(str, packages)]
     return [os.path.realpath(path) for path in paths]
 
 
@@ -264,7 +267,7 @@ class SandboxInterpreter(ProcessInterpreter):
     """The process-mode interpreter, with its child under bubblewrap; same `run()` and `state`.
 
     Args:
-        authorized_imports, tools, budgets: as for Interpreter (budgets.memory_mb and
+        authorized_imports, tools, budgets: as for GuardedInterpreter (budgets.memory_mb and
             cpu_seconds become the child's RLIMIT_AS and per-run RLIMIT_CPU).
         strict: raise SandboxUnavailable instead of falling back when bwrap cannot run.
         guards: False runs plain Python with no AST guards (tests and demos of the OS layer
@@ -301,7 +304,7 @@ class SandboxInterpreter(ProcessInterpreter):
             )
             command = worker_command()
         else:
-            module = "minagent.interpreter.worker" if guards else "minagent.sandbox"
+            module = "minexec.worker" if guards else "minexec.sandbox"
             command = [*self._prefix(), sys.executable, "-m", module]
         super().__init__(authorized_imports, tools, budgets, command)
 
@@ -423,7 +426,7 @@ def apply_plain_limits(budgets: Budgets) -> None:
 
 
 def serve_plain(reader: BinaryIO, writer: BinaryIO) -> None:
-    """The worker protocol (see minagent.interpreter.worker) with plain Python as the runner."""
+    """The worker protocol (see minexec.worker) with plain Python as the runner."""
     data = receive_bytes(reader)
     if data is None:
         return
