@@ -35,7 +35,7 @@ class GuardedInterpreter:
 
     Args:
         authorized_imports: module names the code may import; "pkg.*" allows pkg and its
-            submodules, "*" allows every module outside imports.NEVER_IMPORTABLE.
+            submodules, "*" allows the modules in imports.SAFE_STDLIB (an allowlist).
         tools: names the code can call like functions (they run as ordinary host code).
         budgets: the limits (operations, time, output, sizes); see budgets.Budgets.
 

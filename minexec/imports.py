@@ -1,15 +1,24 @@
 """Which modules code may import, and which module functions are replaced by guarded versions.
 
 An import is allowed when the module's full name is authorised: exactly ("math"), by a
-wildcard ("numpy.*" allows numpy and every numpy submodule) or by "*" (everything). A
-submodule needs its own authorisation: "numpy" alone does not allow `numpy.linalg`. Modules in
-`NEVER_IMPORTABLE` stay out even under "*": they reach the file system, the network, other
+wildcard ("numpy.*" allows numpy and every numpy submodule) or by "*". A submodule needs its
+own authorisation: "numpy" alone does not allow `numpy.linalg`.
+
+"*" is an allowlist, not "everything minus a deny list": it means SAFE_STDLIB, the modules
+whose every public function was read for files, processes, environment variables and
+attribute names taken as data (wrappers.py guards the ones that needed it). A deny list
+fails open: `posixpath.expandvars` read the environment, `argparse.FileType` and
+`tokenize.open` opened files, `pipes` ran shell commands, and each was one more name to
+forget. A module that is not on the list has to be named on purpose. Modules in
+`NEVER_IMPORTABLE` stay out even when named: they reach the file system, the network, other
 processes, or the interpreter itself.
 
 Example:
     >>> policy = ImportPolicy(["math", "numpy.*"])
     >>> policy.allows("math"), policy.allows("numpy.linalg"), policy.allows("os")
     (True, True, False)
+    >>> ImportPolicy(["*"]).allows("argparse")
+    False
 """
 
 from __future__ import annotations
@@ -35,7 +44,8 @@ NEVER_IMPORTABLE = frozenset(
         "cProfile", "profile", "timeit", "doctest", "pydoc", "unittest", "idlelib", "tkinter",
         "turtle", "ensurepip", "venv", "distutils", "setuptools", "pip", "sre_compile",
         "sre_parse", "sre_constants", "codecs", "encodings", "mimetypes", "netrc", "mailbox",
-        "uuid", "zlib", "minagent", "minexec", "grader",
+        "uuid", "zlib", "posixpath", "ntpath", "genericpath", "argparse", "tokenize", "pipes",
+        "minagent", "minexec", "grader",
     }
 )  # fmt: skip
 """Top-level packages refused even when authorised: files, network, processes, introspection,
@@ -48,7 +58,9 @@ SAFE_STDLIB = (
     "operator", "datetime", "time", "re", "json", "string", "unicodedata", "fractions",
     "decimal", "heapq", "bisect", "textwrap", "copy", "dataclasses", "enum", "typing", "abc",
 )  # fmt: skip
-"""A convenient set of standard modules that are safe to authorise for agents."""
+"""What "*" authorises: standard modules with no door to files, processes, the environment
+or the interpreter, whose functions that build big values or take attribute names as data
+are guarded (wrappers.py). Adding a module here means reading all of its public functions."""
 
 
 class ImportPolicy:
@@ -58,13 +70,14 @@ class ImportPolicy:
         self.authorized = tuple(authorized)
         self.exact = {name for name in self.authorized if not name.endswith("*")}
         self.prefixes = tuple(name[:-1] for name in self.authorized if name.endswith(".*"))
-        self.everything = "*" in self.authorized
+        if "*" in self.authorized:
+            self.exact |= set(SAFE_STDLIB)
 
     def allows(self, name: str) -> bool:
         top = name.split(".")[0]
         if top in NEVER_IMPORTABLE or any(part.startswith("_") for part in name.split(".")):
             return False
-        if self.everything or name in self.exact:
+        if name in self.exact:
             return True
         return any(name == p[:-1] or name.startswith(p) for p in self.prefixes)
 
@@ -72,6 +85,8 @@ class ImportPolicy:
         top = name.split(".")[0]
         if top in NEVER_IMPORTABLE:
             reason = f"'{top}' is never available in the sandbox (files, processes or internals)"
+        elif "*" in self.authorized:
+            reason = 'it is not authorised, and "*" means only the modules in SAFE_STDLIB'
         else:
             reason = "it is not authorised"
         allowed = ", ".join(self.authorized) if self.authorized else "none"
