@@ -170,12 +170,86 @@ def tool_schemas(tools: Sequence[Tool | Mapping | Callable] | None) -> list[dict
     return schemas
 
 
+# Options of transformers' apply_chat_template that are about tokens, not text. It consumes
+# them itself; passed on to the template they would be variables it ignores, so the caller
+# would never learn that render did not do what they asked.
+TOKENIZER_OPTIONS = (
+    "tokenize", "return_dict", "return_tensors", "padding", "truncation", "max_length",
+    "tokenizer_kwargs", "sanitize_control_tokens",
+)  # fmt: skip
+
+
+def _refuse_tokenizer_options(extra: Mapping[str, Any]) -> None:
+    """Raise TypeError for the apply_chat_template options that render does not take."""
+    if "chat_template" in extra:
+        raise TypeError("the template is render's first argument: drop chat_template=")
+    if extra.get("return_assistant_tokens_mask"):
+        raise TypeError(
+            "render returns text, which has no assistant tokens mask: use "
+            "tokenizer.apply_chat_template(..., return_assistant_tokens_mask=True)"
+        )
+    for name in TOKENIZER_OPTIONS:
+        # tokenize=False is the one value that asks for what render does anyway.
+        if name in extra and not (name == "tokenize" and extra[name] is False):
+            raise TypeError(
+                f"render returns text, so it takes no {name}=: tokenize the text with the "
+                "model's tokenizer (or use tokenizer.apply_chat_template)"
+            )
+
+
+# transformers finds where the final message ends by appending this tag to it, rendering,
+# and cutting the text at the tag: whatever the template writes after the message (the
+# end-of-turn marker) goes. The same tag gives the same cut.
+CONTINUE_TAG = "CONTINUE_FINAL_MESSAGE_TAG "
+
+
+def _tag_final_message(messages: list[dict[str, Any]], field: str, template: str) -> str:
+    """Append CONTINUE_TAG to the final message's ``field`` (its last text block, when it is
+    a list of blocks), in place, and return that text as it was."""
+    final = messages[-1]
+    value = final.get(field)
+    if value is None:
+        raise TemplateError(
+            f'continue_final_message: the final message has no "{field}" to continue'
+        )
+    if field not in template:
+        raise TemplateError(
+            f'continue_final_message: "{field}" is not a field the chat template reads'
+        )
+    if not isinstance(value, (list, tuple)):
+        messages[-1] = {**final, field: value + CONTINUE_TAG}
+        return value
+    blocks = [dict(block) for block in value]  # copies: the caller's blocks stay as they are
+    for block in reversed(blocks):
+        if "text" in block:
+            text, block["text"] = block["text"], block["text"] + CONTINUE_TAG
+            messages[-1] = {**final, field: blocks}
+            return text
+    raise TemplateError("continue_final_message: the final message has no text to continue")
+
+
+def _cut_after_final_message(prompt: str, text: str) -> str:
+    """``prompt`` up to the end of the tagged final message (see CONTINUE_TAG)."""
+    tag = CONTINUE_TAG.strip()
+    if text.strip() not in prompt or tag not in prompt:
+        raise TemplateError(
+            "continue_final_message: the final message does not appear in the rendered chat "
+            "(the template changes or drops it), so there is no place to leave it open"
+        )
+    end = prompt.rindex(tag)
+    if prompt.startswith(CONTINUE_TAG, end):
+        return prompt[:end]
+    # The template trimmed the message (and the tag's space): trim what precedes the tag too.
+    return prompt[:end].rstrip()
+
+
 def render(
     template: str,
     messages: Sequence[Message | Mapping[str, Any]],
     tools: Sequence[Tool | Mapping | Callable] | None = None,
     add_generation_prompt: bool = False,
     documents: Sequence[Mapping[str, Any]] | None = None,
+    continue_final_message: bool | str = False,
     **extra: Any,
 ) -> str:
     """Render a conversation with a chat template, exactly as transformers'
@@ -188,6 +262,9 @@ def render(
         add_generation_prompt: end with the header of an assistant turn, so the
             model's next tokens are its reply.
         documents: for retrieval templates, dicts with "title" and "text".
+        continue_final_message: leave the final message open (no end-of-turn
+            marker after it), so the model continues it: a "prefill". A string names
+            the field to continue instead of "content", e.g. "reasoning_content".
         **extra: any other variable the template reads, e.g. ``bos_token="<s>"``,
             ``date_string="26 Jul 2024"``.
 
@@ -195,26 +272,41 @@ def render(
         The prompt text.
 
     Example: ``render("{{ messages[0].content }}", [{"role": "user", "content": "Hi"}])``
-    -> ``"Hi"``
+    -> ``"Hi"``; on ChatML, ``render(chatml, [user("2+2?"), assistant("It is")],
+    continue_final_message=True)`` ends with ``"<|im_start|>assistant\\nIt is"``.
 
     Raises:
-        TemplateError: an empty conversation, a bad message, a broken template, or a
-            template that rejects the conversation with raise_exception.
+        TemplateError: an empty conversation, a bad message, a broken template, a
+            template that rejects the conversation with raise_exception, or a final
+            message that cannot be left open.
+        ValueError: both continue_final_message and add_generation_prompt.
+        TypeError: an apply_chat_template option about tokens (tokenize=True, padding...).
     """
+    _refuse_tokenizer_options(extra)
+    extra.pop("tokenize", None)
+    if continue_final_message and add_generation_prompt:
+        raise ValueError(
+            "either continue_final_message or add_generation_prompt: one continues the final "
+            "message, the other starts a new assistant message (they are not compatible)"
+        )
     if not messages:
         raise TemplateError("cannot render an empty conversation: give at least one message")
     if documents is not None and not all(isinstance(doc, Mapping) for doc in documents):
         raise TemplateError("documents must be dicts with 'title' and 'text' keys")
     compiled = compile_template(template)
+    chat = [_message_dict(message, i) for i, message in enumerate(messages)]
+    if continue_final_message:
+        field = continue_final_message if isinstance(continue_final_message, str) else "content"
+        final_text = _tag_final_message(chat, field, template)
     variables = {
-        "messages": [_message_dict(message, i) for i, message in enumerate(messages)],
+        "messages": chat,
         "tools": tool_schemas(tools),
         "documents": documents,
         "add_generation_prompt": add_generation_prompt,
         **extra,
     }
     try:
-        return compiled.render(**variables)
+        prompt = compiled.render(**variables)
     except jinja2.TemplateError:
         raise  # raise_exception, sandbox violations: already clear
     except Exception as err:
@@ -224,6 +316,7 @@ def render(
             f"the chat template failed on this conversation ({type(err).__name__}: {err}); "
             "check that it gets what it expects (tools? a system message? roles in order?)"
         ) from err
+    return _cut_after_final_message(prompt, final_text) if continue_final_message else prompt
 
 
 # ---------------------------------------------------------------------------

@@ -47,10 +47,14 @@ TEMPLATES = {
     "teknium-OpenHermes-2.5-Mistral-7B-chatml": ("<s>", "<|im_end|>"),
 }
 MIN_RENDERED_CONVERSATIONS = 8
+MIN_CONTINUED_CONVERSATIONS = 3
 
 
 def read_template(name: str) -> str:
     return (TEMPLATE_DIR / f"{name}.jinja").read_text(encoding="utf-8")
+
+
+CHATML = read_template("teknium-OpenHermes-2.5-Mistral-7B-chatml")
 
 
 @tool
@@ -226,6 +230,167 @@ def compare(name: str, conversation: tuple) -> bool:
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c[0] for c in CONVERSATIONS])
 def test_byte_identical_to_transformers(name, conversation):
     compare(name, conversation)
+
+
+# --- continue_final_message: the final message left open, for the model to continue ------
+
+PREFILL_CODE = {"role": "assistant", "content": "Thought: I will compute it.\n```python\n"}
+PREFILL_SPACE = {"role": "assistant", "content": "The answer is "}  # trailing space
+BLOCKS = {
+    "role": "assistant",
+    "content": [{"type": "text", "text": "First part."}, {"type": "text", "text": "Then "}],
+}
+
+# (id, messages, tools): each ends with the message to continue.
+CONTINUATIONS = [
+    ("assistant", [Q1, A1], None),
+    ("system-assistant", [SYS, Q1, A1], None),
+    ("multi-turn", [Q1, A1, Q2, A2], None),
+    ("code-prefill", [Q1, PREFILL_CODE], None),
+    ("trailing-space", [Q1, PREFILL_SPACE], None),
+    ("content-blocks", [Q1, BLOCKS], None),
+    ("tools-prefill", [WEATHER_Q, PREFILL_CODE], TOOLS),
+    ("tools-system-trailing-space", [SYS, WEATHER_Q, PREFILL_SPACE], TOOLS),
+    ("tool-round-trip", [SYS, WEATHER_Q, TOOL_TURN, TOOL_RESULT, ANSWER], TOOLS),
+    ("tool-call-with-text", [WEATHER_Q, {**TOOL_TURN, "content": "Let me check."}], TOOLS),
+    ("empty-tool-call-turn", [WEATHER_Q, TOOL_TURN], TOOLS),  # content "": often not shown
+    ("final-user-message", [SYS, Q1], None),  # transformers does not ask for an assistant
+]
+
+
+def compare_continued(name: str, messages: list, tools) -> bool:
+    """Render with continue_final_message both ways; True when both rendered identically,
+    False when both refused."""
+    template, tokens = read_template(name), TEMPLATES[name]
+    before = copy.deepcopy(messages)
+    options = {"bos_token": tokens[0], "eos_token": tokens[1], "continue_final_message": True}
+    try:
+        expected = make_tokenizer(*tokens).apply_chat_template(
+            messages, tools=tools, chat_template=template, tokenize=False, **options
+        )
+    except Exception as err:
+        # A template that refuses the conversation, or does not show the final message as
+        # given (so there is no place to cut): we refuse too.
+        with pytest.raises(TemplateError) as info:
+            render(template, messages, tools=tools, **options)
+        if "continue_final_message" in str(err):
+            assert "continue_final_message" in str(info.value)
+        else:
+            assert str(err) in str(info.value)
+        return False
+    assert render(template, messages, tools=tools, **options) == expected
+    assert messages == before  # the tag we add to find the message's end is ours alone
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+@pytest.mark.parametrize("case", CONTINUATIONS, ids=[c[0] for c in CONTINUATIONS])
+def test_continue_final_message_is_byte_identical_to_transformers(name, case):
+    compare_continued(name, case[1], case[2])
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_each_template_continues_enough_messages(name):
+    rendered = sum(compare_continued(name, messages, tools) for _, messages, tools in CONTINUATIONS)
+    assert rendered >= MIN_CONTINUED_CONVERSATIONS
+
+
+def test_continue_final_message_leaves_the_turn_open():
+    # Known answer on ChatML: the turn's end marker and newline are gone, the text is whole.
+    got = render(CHATML, [Q1, PREFILL_CODE], continue_final_message=True)
+    assert got == (
+        "<|im_start|>user\nWhat is the capital of France?<|im_end|>\n"
+        "<|im_start|>assistant\nThought: I will compute it.\n```python\n"
+    )
+    # The prefill a code agent relies on: the same text as the generation prompt + prefill.
+    opened = render(CHATML, [Q1], add_generation_prompt=True) + PREFILL_CODE["content"]
+    assert got == opened
+
+
+def test_a_template_that_trims_drops_the_trailing_space():
+    # Gemma trims message content, so the space after "is" cannot be kept (nor can it in
+    # transformers): the prompt ends at the last word.
+    got = render(
+        read_template("google-gemma-2-2b-it"),
+        [Q1, PREFILL_SPACE],
+        bos_token="<bos>",
+        continue_final_message=True,
+    )
+    assert got.endswith("<start_of_turn>model\nThe answer is")
+
+
+def test_continue_final_message_can_name_another_field():
+    template = "{% for m in messages %}[{{ m.role }}: {{ m.thought }}|{{ m.content }}]{% endfor %}"
+    messages = [Q1, {"role": "assistant", "content": "", "thought": "Let me"}]
+    expected = make_tokenizer("<s>", "</s>").apply_chat_template(
+        messages, chat_template=template, tokenize=False, continue_final_message="thought"
+    )
+    assert render(template, messages, continue_final_message="thought") == expected
+    assert expected.endswith("[assistant: Let me")
+
+
+@pytest.mark.parametrize(
+    ("template", "messages", "expected"),
+    [
+        ("{{ messages[-1].content }}", [{"role": "assistant"}], 'no "content" to continue'),
+        ("{{ messages[-1].text }}", [A1], '"content" is not a field the chat template reads'),
+        ("{% for m in messages %}{{ m.content | upper }}{% endfor %}", [Q1, A1], "not appear"),
+        (
+            "{{ messages[-1].content }}",
+            [{"role": "assistant", "content": [{"type": "image"}]}],
+            "no text to continue",
+        ),
+    ],
+)
+def test_continue_final_message_refuses_what_it_cannot_leave_open(template, messages, expected):
+    with pytest.raises(ValueError):  # the oracle refuses too
+        make_tokenizer("<s>", "</s>").apply_chat_template(
+            messages, chat_template=template, tokenize=False, continue_final_message=True
+        )
+    with pytest.raises(TemplateError, match=expected):
+        render(template, messages, continue_final_message=True)
+
+
+def test_continue_final_message_and_a_generation_prompt_exclude_each_other():
+    with pytest.raises(ValueError, match="not compatible"):
+        make_tokenizer("<s>", "</s>").apply_chat_template(
+            [Q1, A1],
+            chat_template=CHATML,
+            tokenize=False,
+            add_generation_prompt=True,
+            continue_final_message=True,
+        )
+    with pytest.raises(ValueError, match="either continue_final_message or add_generation_prompt"):
+        render(CHATML, [Q1, A1], add_generation_prompt=True, continue_final_message=True)
+
+
+# --- the keyword arguments apply_chat_template keeps for itself --------------------------
+
+
+def test_tokenize_false_is_what_render_does():
+    assert render(CHATML, [Q1], tokenize=False) == render(CHATML, [Q1])
+
+
+@pytest.mark.parametrize(
+    ("option", "expected"),
+    [
+        ({"tokenize": True}, "render returns text"),
+        ({"return_dict": False}, "render returns text"),
+        ({"return_tensors": "np"}, "render returns text"),
+        ({"padding": True}, "render returns text"),
+        ({"truncation": True}, "render returns text"),
+        ({"max_length": 10}, "render returns text"),
+        ({"tokenizer_kwargs": {}}, "render returns text"),
+        ({"sanitize_control_tokens": True}, "render returns text"),
+        ({"return_assistant_tokens_mask": True}, "assistant tokens mask"),
+        ({"chat_template": CHATML}, "the template is render's first argument"),
+    ],
+)
+def test_tokenizer_options_are_refused_not_passed_to_the_template(option, expected):
+    # transformers consumes these itself; a template would see them as variables and
+    # ignore them, and the caller would never know.
+    with pytest.raises(TypeError, match=expected):
+        render(CHATML, [Q1], **option)
 
 
 @pytest.mark.parametrize("name", sorted(TEMPLATES))
@@ -439,9 +604,6 @@ def entry_array_strings(key: str, values: list[str]) -> bytes:
 def entry_array_f32(key: str, values: list[float]) -> bytes:
     body = struct.pack(f"<{len(values)}f", *values)
     return gguf_string(key) + struct.pack("<IIQ", 9, 6, len(values)) + body
-
-
-CHATML = read_template("teknium-OpenHermes-2.5-Mistral-7B-chatml")
 
 
 def test_read_a_small_gguf(tmp_path):
