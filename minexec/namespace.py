@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import builtins
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -46,7 +47,6 @@ REFUSED_BUILTINS = {
     "globals": "read your variables by name",
     "locals": "read your variables by name",
     "vars": "read attributes by name",
-    "__import__": "use an import statement",
     "memoryview": "use bytes or bytearray",
     "exit": "call final_answer(...) to finish",
     "quit": "call final_answer(...) to finish",
@@ -94,6 +94,7 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
     for name, instead in REFUSED_BUILTINS.items():
         names[name] = _refusal(name, instead)
     names.update(_checked_builtins(guards))
+    names["__import__"] = _library_import(guards)
     names["print"] = _printer(output)
     names.update(tools)
     names["final_answer"] = _final_answer(guards, tools.get("final_answer"))
@@ -122,6 +123,26 @@ def _refusal(name: str, instead: str) -> Callable[..., Any]:
 
     refused.__name__ = name
     return refused
+
+
+LIBRARY_IMPORTS = frozenset({"time", "_strptime"})
+"""Modules that C code of allowed modules imports for itself, through the `__import__` of the
+running code's builtins: `date.strftime` imports time, `datetime.strptime` imports
+_strptime. The code itself cannot name `__import__` (dunder names are refused), so these
+modules go to the C function that asked for them, not to the code."""
+
+
+def _library_import(guards: Guards) -> Callable[..., Any]:
+    """`__import__` as C code calls it: authorised modules and LIBRARY_IMPORTS only."""
+
+    def import_(
+        name: str, _globals: Any = None, _locals: Any = None, fromlist: Any = (), level: int = 0
+    ) -> Any:
+        if level == 0 and (name in LIBRARY_IMPORTS or guards.policy.allows(name)):
+            return importlib.__import__(name, None, None, fromlist, 0)
+        raise guards.policy.refusal(name)
+
+    return import_
 
 
 def _printer(output: Output) -> Callable[..., None]:

@@ -31,14 +31,24 @@ ALLOWED_DUNDER_NAMES = frozenset({"__name__"})
 READABLE_DUNDER_ATTRIBUTES = frozenset({"__name__", "__qualname__", "__doc__"})
 """Dunder attributes that are plain strings: `type(e).__name__` is everywhere in model code."""
 
+PUBLIC_UNDERSCORE_ATTRIBUTES = frozenset(
+    {"_replace", "_asdict", "_fields", "_field_defaults", "_make"}
+)
+"""namedtuple's public API: the underscore only keeps it apart from field names."""
+
 SAFE_DUNDER_METHODS = frozenset(
     {
         "__init__", "__repr__", "__str__", "__len__", "__iter__", "__next__", "__contains__",
         "__getitem__", "__setitem__", "__delitem__", "__enter__", "__exit__", "__call__",
         "__bool__", "__hash__", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
         "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-        "__floordiv__", "__mod__", "__neg__", "__pos__", "__abs__", "__iadd__", "__isub__",
-        "__post_init__",
+        "__floordiv__", "__mod__", "__neg__", "__pos__", "__abs__", "__post_init__",
+        "__rtruediv__", "__rfloordiv__", "__rmod__", "__pow__", "__rpow__", "__matmul__",
+        "__rmatmul__", "__and__", "__rand__", "__or__", "__ror__", "__xor__", "__rxor__",
+        "__lshift__", "__rlshift__", "__rshift__", "__rrshift__", "__invert__", "__divmod__",
+        "__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
+        "__ipow__", "__imatmul__", "__iand__", "__ior__", "__ixor__", "__ilshift__",
+        "__irshift__",
     }
 )  # fmt: skip
 """Dunder methods a class may define (and reach through `super()`): behaviour, not plumbing.
@@ -73,7 +83,10 @@ def check_attribute_name(name: str) -> None:
     """
     if type(name) is not str:  # a str subclass could lie in startswith()
         raise InterpreterError("Attribute names must be plain strings.")
-    if name.startswith("_") and name not in READABLE_DUNDER_ATTRIBUTES:
+    if (
+        name.startswith("_")
+        and name not in READABLE_DUNDER_ATTRIBUTES | PUBLIC_UNDERSCORE_ATTRIBUTES
+    ):
         raise InterpreterError(
             f"Access to '{name}' is not allowed: attributes that start with '_' are private. "
             "Use the object's public methods and attributes instead."

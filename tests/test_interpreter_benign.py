@@ -199,6 +199,20 @@ STDLIB_PROGRAMS = {
     "class Sq(Base):\n    def area(self):\n        return 4\n"
     "(Color.RED.name, Color(2).value, P(1).x + P(1, 2).y, Sq().area(), [c.name for c in Color])",
     "textwrap": "import textwrap\ntextwrap.wrap('the quick brown fox jumps over the lazy dog', 12)",
+    # issue 19: common agent code the interpreter used to refuse
+    "date.strftime (C code imports time)": "import datetime\ndatetime.date(2024, 3, 5).strftime('%d %B %Y')",
+    "datetime.strptime (C code imports _strptime)": "from datetime import datetime\ndatetime.strptime('2024-03-05', '%Y-%m-%d').year",
+    "namedtuple public API": (
+        "from collections import namedtuple\nP = namedtuple('P', 'x y', defaults=[0])\np = P(1, 2)\n"
+        "(p._replace(x=3), p._asdict(), P._fields, P._make([4, 5]), P._field_defaults)"
+    ),
+    "in-place operator methods": (
+        "class V:\n    def __init__(self, x):\n        self.x = x\n"
+        "    def __imul__(self, k):\n        self.x *= k\n        return self\n"
+        "    def __itruediv__(self, k):\n        self.x /= k\n        return self\n"
+        "    def __ior__(self, o):\n        self.x = self.x | o\n        return self\n"
+        "v = V(6)\nw = v\nv *= 4\nv |= 1\nv /= 5\n(w.x, v is w)"
+    ),
 }
 
 
@@ -235,6 +249,16 @@ def test_stdlib_program_matches_exec(name: str) -> None:
 
 def test_there_are_at_least_forty_benign_programs() -> None:
     assert len(PROGRAMS) + len(STDLIB_PROGRAMS) >= 40
+
+
+def test_the_codes_own_imports_stay_checked_where_c_code_may_import() -> None:
+    """`date.strftime` needs an `__import__` for its C code; the code itself still cannot
+    reach an unauthorised module, and cannot name `__import__`."""
+    interpreter = GuardedInterpreter(authorized_imports=["datetime"])
+    with pytest.raises(InterpreterError, match="not allowed"):
+        interpreter.run("import time")
+    with pytest.raises(InterpreterError, match="not allowed"):
+        interpreter.run("__import__('time')")
 
 
 def test_print_is_captured_with_sep_and_end() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from minexec import BudgetExceededError, Budgets, GuardedInterpreter, InterpreterError
@@ -67,10 +69,19 @@ def test_timeout_interrupts_a_loop() -> None:
 
 
 def test_timer_thread_reaches_a_loop_between_clock_checks() -> None:
-    """Each iteration is slow C work, so the count alone would look at the clock too late."""
-    code = "for i in range(50):\n    sorted(range(300000), reverse=True)"
+    """Each iteration is slow C work (a tool that blocks), so the operation count alone would
+    read the clock only after CHECK_EVERY of them; the watchdog stops the loop long before.
+    The count of calls, not a duration, is what is asserted: it holds on any machine."""
+    calls: list[int] = []
+
+    def wait() -> None:
+        calls.append(1)
+        time.sleep(0.05)
+
+    interpreter = GuardedInterpreter(tools={"wait": wait}, budgets=Budgets(timeout=0.2))
     with pytest.raises(BudgetExceededError, match="time limit"):
-        run(code, timeout=0.2)
+        interpreter.run("while True:\n    wait()")
+    assert 0 < len(calls) < limits.CHECK_EVERY
 
 
 def test_memory_growth_budget_stops_a_growing_run() -> None:
