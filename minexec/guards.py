@@ -33,10 +33,14 @@ from .budgets import Budgets, Meter, metered
 from .errors import InterpreterError
 from .imports import ImportPolicy
 from .rewrite import FILENAME, WATCHED_NAMES
+from .standins import CheckedMeta, checked_type, refuse_class_creation
 from .validate import check_attribute_name
 
+OWNER = "__mg_owner__"
+"""Class attribute that marks a class the code defined (its value is the interpreter's token).
+The code cannot read or write it: the name starts with '_'."""
+
 _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType})
-_PROTECTED = (ModuleType, type, FunctionType)
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 _EXACT_TEXT = frozenset({str, bytes, bytearray})
 _RANDOM_SIZES = {  # method -> (keyword, position, unit) of its size argument
@@ -78,6 +82,8 @@ class Guards:
         self.meter = meter
         self.budgets = budgets
         self.classes: WeakSet[type] = WeakSet()  # classes the sandboxed code defined itself
+        self.token = object()  # the OWNER mark of those classes, for the hot setattr path
+        self.standins: dict[type, type] = {}  # metaclass -> its stand-in (see standins.py)
         self.formatter = _SafeFormatter(self)
         self.module_wrappers: dict[tuple[str, str], Any] = {}  # filled by wrappers.py
 
@@ -127,6 +133,8 @@ class Guards:
         return value
 
     def _watched(self, obj: Any, name: str, value: Any) -> Any:
+        if isinstance(value, type) and issubclass(value, type):
+            return self.metaclass_standin(value)  # abc.ABCMeta(name, bases, namespace)
         if isinstance(value, ModuleType):
             return self.policy.check_module_value(getattr(obj, "__name__", "?"), name, value)
         if isinstance(value, (FrameType, CodeType, TracebackType)):
@@ -143,7 +151,7 @@ class Guards:
             return self._padding(value)  # (1).to_bytes(10**10, "big")
         if name == "to_bytes" and isinstance(obj, type) and issubclass(obj, int):
             return self._unbound(name, value)  # int.to_bytes(1, 10**10, "big")
-        if name == "register" and isinstance(obj, ABCMeta) and obj not in self.classes:
+        if name == "register" and isinstance(obj, ABCMeta) and not self.owns(obj):
             raise InterpreterError(
                 f"{obj.__name__}.register() is not allowed: it would change an imported class "
                 "for the whole program. Subclass it instead."
@@ -253,7 +261,7 @@ class Guards:
 
     def setattr(self, obj: Any, name: str, value: Any) -> None:
         """`obj.name = value` (a plain assignment; the name was checked statically)."""
-        if isinstance(obj, _PROTECTED):
+        if getattr(type(obj), OWNER, None) is not self.token:  # not an instance of our class
             self.check_writable(obj, name)
         setattr(obj, name, value)
 
@@ -266,26 +274,55 @@ class Guards:
         self.setattr(obj, name, guard(self.getattr(obj, name), value))
 
     def check_writable(self, obj: Any, name: str) -> None:
-        """Only objects the code made may change: never modules, imported classes or functions."""
+        """Only objects the code made may change: its own classes, their instances and its own
+        functions. Everything else is shared with the host: a module, an imported class, a
+        tool (`search.fn = ...` would change it for every later agent), a typing alias (which
+        writes through to collections.abc)."""
         check_attribute_name(name)
-        if isinstance(obj, ModuleType):
+        if not self.owns(obj):
+            what = f"module '{obj.__name__}'" if isinstance(obj, ModuleType) else _kind(obj)
             raise InterpreterError(
-                f"Setting or deleting '{name}' on module '{obj.__name__}' is not allowed: "
-                "it would change the module for the whole program. Use a variable instead."
+                f"Setting or deleting '{name}' on {what} is not allowed: only objects your code "
+                "made (its classes, their instances, its functions) can be modified. Use a "
+                "variable, or subclass it."
             )
-        if isinstance(obj, type) and obj not in self.classes:
-            raise InterpreterError(
-                f"Setting or deleting '{name}' on class '{obj.__name__}' is not allowed: only "
-                "classes defined in your code can be modified. Subclass it instead."
-            )
-        if isinstance(obj, FunctionType) and obj.__code__.co_filename != FILENAME:
-            raise InterpreterError(f"Setting '{name}' on an imported function is not allowed.")
+
+    def owns(self, obj: Any) -> bool:
+        """Was `obj` made by the sandboxed code (so that changing it changes nothing else)?"""
+        if isinstance(obj, type):
+            return vars(obj).get(OWNER) is self.token
+        if isinstance(obj, FunctionType):
+            return obj.__code__.co_filename == FILENAME
+        if isinstance(obj, BaseException):
+            return True  # exceptions the code raised and caught (`error.note = ...`)
+        return getattr(type(obj), OWNER, None) is self.token
 
     def register_class(self, cls: Any) -> Any:
-        """Decorator the rewriter adds to every class statement."""
+        """Decorator the rewriter adds to every class statement (innermost, so that the code's
+        own decorators, like @dataclass, see a class the code owns)."""
         if isinstance(cls, type):
+            if issubclass(cls, type):  # `class M(typing.Type)`: a metaclass, which builds classes
+                raise InterpreterError(
+                    "Defining a metaclass (a subclass of type) is not allowed; write classes "
+                    "with class statements."
+                )
+            type.__setattr__(cls, OWNER, self.token)
             self.classes.add(cls)
         return cls
+
+    def metaclass_standin(self, cls: type) -> type:
+        """What the code gets instead of a metaclass (type, abc.ABCMeta, enum.EnumType): the
+        same class for isinstance, but calling it with (name, bases, namespace) is refused,
+        since a namespace dict could hold any dunder (`__del__`, `__index__`) that a class
+        statement may not define. Ordinary classes pass through."""
+        if not (isinstance(cls, type) and issubclass(cls, type)):
+            return cls
+        if cls is CheckedMeta:  # type(range), type(type): the stand-ins are classes too
+            cls = type
+        standin = self.standins.get(cls)
+        if standin is None:
+            standin = self.standins[cls] = checked_type(cls, refuse_class_creation)
+        return standin
 
     # -- operators that can build huge values ---------------------------------------------
     def pow(self, base: Any, exponent: Any, modulus: Any = None) -> Any:
@@ -435,6 +472,14 @@ class _SafeFormatter(string.Formatter):
 
     def bound_format_map(self, template: Any) -> Any:
         return lambda mapping: self.vformat(template, (), mapping)
+
+
+def _kind(obj: Any) -> str:
+    if isinstance(obj, type):
+        return f"class '{obj.__name__}'"
+    if callable(obj):
+        return f"'{getattr(obj, '__name__', type(obj).__name__)}' (not defined by your code)"
+    return f"a '{type(obj).__name__}' object that your code did not create"
 
 
 def _short(number: int) -> str:

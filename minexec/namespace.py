@@ -25,6 +25,7 @@ from typing import Any
 from .budgets import metered
 from .errors import FinalAnswer, InterpreterError, Stop
 from .guards import Guards, as_int, true_len
+from .standins import checked_type, refuse_class_creation
 from .validate import check_attribute_name
 
 SAFE_BUILTINS = (
@@ -244,7 +245,7 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
             if size is not None and size > budgets.max_sequence_items:
                 guards.check_items(size, what)
 
-        return _checked_type(real, check)
+        return checked_type(real, check)
 
     def check_range(*args: Any) -> None:
         try:
@@ -258,48 +259,17 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
                 "Use a smaller range, or a while loop that breaks."
             )
 
-    def check_type(*args: Any) -> None:
-        if len(args) != 1:
-            raise InterpreterError(
-                "type(name, bases, dict) is not allowed; write a class statement instead."
-            )
+    def type_of(value: Any) -> Any:
+        # type(x) may be a metaclass (type(SomeEnum), type(SomeABC), type(type)): hand out
+        # its stand-in, never the real one, which could build a class from a dict.
+        return guards.metaclass_standin(type(value))
 
+    guards.standins[type] = checked_type(type, refuse_class_creation, call=type_of)
     return {
         "format": format_,
         "pow": guards.pow,
-        "range": _checked_type(range, check_range),
+        "range": checked_type(range, check_range),
         "bytes": sized(bytes, "bytes()"),
         "bytearray": sized(bytearray, "bytearray()"),
-        "type": _checked_type(type, check_type),
+        "type": guards.standins[type],
     }
-
-
-_TOKEN = object()
-
-
-class _CheckedMeta(type):
-    """Metaclass of the checked stand-ins: `range(n)` runs a check, then returns a real range,
-    and `isinstance(r, range)` still works because the checks delegate to the real type."""
-
-    def __new__(mcs, name: str, bases: tuple, namespace: dict, token: object = None) -> Any:
-        if token is not _TOKEN:  # `type(range)(...)` must not make classes either
-            raise InterpreterError("Creating classes this way is not allowed; use `class`.")
-        return super().__new__(mcs, name, bases, namespace)
-
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        cls._check(*args, **kwargs)
-        result = cls._real(*args, **kwargs)
-        if cls._real is type and result is type:
-            return cls  # type(type) must not hand out the real `type`
-        return result
-
-    def __instancecheck__(cls, obj: Any) -> bool:
-        return isinstance(obj, cls._real)
-
-    def __subclasscheck__(cls, sub: Any) -> bool:
-        return issubclass(sub, cls._real)
-
-
-def _checked_type(real: type, check: Callable[..., None]) -> type:
-    namespace = {"_real": real, "_check": staticmethod(check)}
-    return _CheckedMeta(real.__name__, (), namespace, token=_TOKEN)

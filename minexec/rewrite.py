@@ -167,7 +167,8 @@ class Rewriter(ast.NodeTransformer):
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
         self.generic_visit(node)
-        node.decorator_list.insert(0, ast.Name(id="__mg_class__", ctx=ast.Load()))
+        # Innermost: the class is registered before the code's own decorators see it.
+        node.decorator_list.append(ast.Name(id="__mg_class__", ctx=ast.Load()))
         return node
 
     # -- imports --------------------------------------------------------------------------

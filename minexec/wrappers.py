@@ -16,18 +16,22 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import itertools
 import json
 import math
 import re
+import sys
 import time
+import typing
 from collections.abc import Callable
 from typing import Any
 
 from .budgets import metered
 from .errors import BudgetExceededError, InterpreterError, Stop
 from .guards import Guards, as_int, true_len
+from .validate import check_attribute_name
 
 try:  # the regex parser moved in Python 3.11
     from re import _constants as _sre_constants  # type: ignore[attr-defined]
@@ -81,6 +85,7 @@ def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
             continue
         table[("itertools", name)] = _bind(_metered_call, guards, real)
     table.update(_more_wrappers(guards))
+    table.update(_writing_wrappers(guards))
     chain = _bind(_metered_call, guards, itertools.chain)
     chain.from_iterable = _bind(_metered_call, guards, itertools.chain.from_iterable)
     table[("itertools", "chain")] = chain
@@ -98,6 +103,103 @@ def _more_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
     for name in ("dumps", "dump"):
         table[("json", name)] = _bind(_json_indent_checked, guards, getattr(json, name))
     return table
+
+
+WRITES_ITS_ARGUMENT = (
+    ("functools", "total_ordering"), ("typing", "final"), ("typing", "no_type_check"),
+    ("typing", "runtime_checkable"), ("typing", "overload"), ("abc", "abstractmethod"),
+    ("abc", "update_abstractmethods"),
+)  # fmt: skip
+"""Decorators that set attributes on the object they are given: allowed on what the code
+made, refused on anything shared with the host (`typing.final(fractions.Fraction)`)."""
+
+
+def _writing_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
+    """Library functions that write attributes, or read and write attributes named by data.
+
+    The rule they all follow is the one for `obj.name = value` in the code: only objects the
+    code made may change (Guards.check_writable), and attribute names that the code could not
+    spell are refused (validate.check_attribute_name). `update_wrapper(assigned=("__globals__",),
+    updated=("__globals__",))` once copied the real builtins into the code's globals."""
+    table: dict[tuple[str, str], Any] = {
+        ("functools", "update_wrapper"): _bind(_update_wrapper, guards),
+        ("functools", "wraps"): _bind(_wraps, guards),
+        ("dataclasses", "dataclass"): _bind(_dataclass, guards),
+        ("dataclasses", "make_dataclass"): _bind(_make_dataclass, guards),
+        ("enum", "global_enum"): _refused("enum.global_enum", "use the members as E.NAME"),
+        ("typing", "clear_overloads"): _refused("typing.clear_overloads", "leave them"),
+        ("typing", "dataclass_transform"): _refused("typing.dataclass_transform", "leave it out"),
+        ("typing", "get_origin"): _bind(_standin_results, guards, typing.get_origin),
+        ("typing", "get_args"): _bind(_standin_results, guards, typing.get_args),
+    }
+    for module, name in WRITES_ITS_ARGUMENT:
+        real = getattr(sys.modules[module], name)
+        table[(module, name)] = _bind(_writes_first_argument, guards, real)
+    return table
+
+
+def _writes_first_argument(guards: Guards, function: Callable[..., Any], target: Any) -> Any:
+    guards.check_writable(target, function.__name__)
+    return guards.register_class(function(target))
+
+
+def _update_wrapper(
+    guards: Guards,
+    wrapper: Any,
+    wrapped: Any,
+    assigned: Any = functools.WRAPPER_ASSIGNMENTS,
+    updated: Any = functools.WRAPPER_UPDATES,
+) -> Any:
+    """functools.update_wrapper with only its default attributes, onto what the code made."""
+    assigned, updated = tuple(assigned), tuple(updated)
+    if not (set(assigned) <= set(functools.WRAPPER_ASSIGNMENTS)) or not (
+        set(updated) <= set(functools.WRAPPER_UPDATES)
+    ):
+        raise InterpreterError(
+            "functools.update_wrapper/wraps may copy only the default attributes "
+            f"({', '.join(functools.WRAPPER_ASSIGNMENTS)}); leave assigned= and updated= out."
+        )
+    guards.check_writable(wrapper, "wrapped")
+    return functools.update_wrapper(wrapper, wrapped, assigned, updated)
+
+
+def _wraps(guards: Guards, wrapped: Any, *args: Any, **kwargs: Any) -> Any:
+    def decorator(wrapper: Any) -> Any:
+        return _update_wrapper(guards, wrapper, wrapped, *args, **kwargs)
+
+    return decorator
+
+
+def _dataclass(guards: Guards, cls: Any = None, /, **options: Any) -> Any:
+    """@dataclass and @dataclass(...): it writes methods onto the class, so the class must be
+    the code's own; the class it returns (a new one with slots=True) is the code's too."""
+
+    def decorate(target: Any) -> Any:
+        guards.check_writable(target, "dataclass")
+        return guards.register_class(dataclasses.dataclass(target, **options))
+
+    return decorate if cls is None else decorate(cls)
+
+
+def _make_dataclass(guards: Guards, name: Any, fields: Any, **options: Any) -> Any:
+    """make_dataclass turns field names, defaults and `namespace` keys into class attributes:
+    the same names a class statement may bind, no more (no `__del__`, no `__index__`)."""
+    fields = list(fields)
+    for field in fields:
+        check_attribute_name(field if isinstance(field, str) else field[0])
+    for key in dict(options.get("namespace") or {}):
+        check_attribute_name(key)
+    if "module" in options:
+        raise InterpreterError("make_dataclass(module=...) is not allowed; leave it out.")
+    return guards.register_class(dataclasses.make_dataclass(name, fields, **options))
+
+
+def _standin_results(guards: Guards, function: Callable[..., Any], *args: Any) -> Any:
+    """typing.get_origin(typing.Type[int]) is the real `type`: hand out its stand-in."""
+    result = function(*args)
+    if isinstance(result, tuple):
+        return tuple(guards.metaclass_standin(item) for item in result)
+    return guards.metaclass_standin(result)
 
 
 def _json_indent_checked(guards: Guards, function: Callable[..., Any], *a: Any, **kw: Any) -> Any:
