@@ -484,38 +484,14 @@ def extract_code(text: str) -> str:
     return "\n\n".join(blocks)
 
 
-PYTHON_TYPES = {
-    "string": "str",
-    "integer": "int",
-    "number": "float",
-    "boolean": "bool",
-    "array": "list",
-    "object": "dict",
-    "null": "None",
-}
-
-
 def code_signature(tool: Tool) -> dict:
     """How a tool looks to a CodeAgent: a Python signature and its argument docs.
 
     Example: add(a, b) -> {"signature": "add(a: int, b: int) -> int", "description": "...",
     "args": [("a", "First number."), ("b", "Second number.")]}
     """
-    required = set(tool.parameters.get("required", []))
-    params, docs = [], []
-    for name, schema in tool.properties.items():
-        kind = schema.get("type")
-        hint = PYTHON_TYPES.get(kind, "Any") if isinstance(kind, str) else "Any"
-        default = ""
-        if name not in required:
-            # An optional argument whose schema has no default gets the stub marker `...`.
-            default = f" = {schema['default']!r}" if "default" in schema else " = ..."
-        params.append(f"{name}: {hint}{default}")
-        if schema.get("description"):
-            docs.append((name, schema["description"]))
-    returns = PYTHON_TYPES.get(tool.output_type, tool.output_type)
-    signature = f"{tool.name}({', '.join(params)}) -> {returns}"
-    return {"signature": signature, "description": tool.description, "args": docs}
+    docs = [(name, s["description"]) for name, s in tool.properties.items() if s.get("description")]
+    return {"signature": tool.python_signature, "description": tool.description, "args": docs}
 
 
 ExecutorFactory = Callable[[Sequence[str], dict[str, Any]], Executor]

@@ -46,6 +46,7 @@ from mcp.client.stdio import stdio_client
 from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
+from minagent.schema import JSON_TYPES
 from minagent.tools import Tool
 
 # Seconds a server may take to start and list its tools before we give up on it. Generous:
@@ -58,10 +59,6 @@ MCP_CALL_TIMEOUT_S = 30.0
 # How much of the end of a server's stderr to quote in an error: enough for the last
 # traceback lines, not so much that one error floods a model's context.
 MAX_STDERR_CHARS = 2_000
-
-# JSON schema types a tool's output_type can name; anything else ("image", "any") is left
-# unconstrained in the output schema we publish.
-JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object", "null")
 
 
 class MCPServerError(RuntimeError):
@@ -381,7 +378,7 @@ def _tool_spec(tool: Tool) -> types.Tool:
     """How a Tool is listed: its schema as is, and its output wrapped as MCPServer does it."""
     if tool.return_schema is not None:
         returns = tool.return_schema
-    elif tool.output_type in JSON_TYPES:
+    elif tool.output_type in JSON_TYPES:  # "image", "any"...: left unconstrained
         returns = {"type": tool.output_type}
     else:
         returns = {}

@@ -182,7 +182,7 @@ def test_code_agent_calls_the_servers_tools_as_functions(revenue_tools):
             "```python\nfinal_answer(worst)\n```",
         ]
     )
-    agent = CodeAgent(list(revenue_tools.values()), model, verbosity=0)
+    agent = CodeAgent(list(revenue_tools.values()), model, executor="local", verbosity=0)
     assert agent.run("Which country lost the most revenue?") == oracle
     first, second, _ = agent.memory.steps
     assert first.observation.startswith(f"{oracle} -")
@@ -353,7 +353,7 @@ def test_an_unknown_tool_name_is_an_error_result():
         ("no_colon", "usage: minagent serve-tools module:attr"),
         ("minagent_no_such_module:tools", "cannot load"),
         ("minagent.tools:no_such_attr", "cannot load"),
-        ("minagent.tools:json_type_name", "is not a Tool or a list of Tools"),
+        ("minagent.arguments:json_type_name", "is not a Tool or a list of Tools"),
     ],
 )
 def test_serve_tools_rejects_bad_specs(spec, message, capsys):
