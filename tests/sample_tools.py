@@ -23,3 +23,13 @@ def multiply(a: int, b: int) -> int:
         b: Second number.
     """
     return a * b
+
+
+@tool
+def interrupt() -> str:
+    """Stop the program as Ctrl-C would (tests check what is cleaned up after it)."""
+    raise KeyboardInterrupt
+
+
+TOOLS = [add, multiply]
+"""Both tools, as a list: what ``minagent run --tools sample_tools:TOOLS`` loads."""
