@@ -25,7 +25,18 @@ import random
 import re
 import string
 from abc import ABCMeta
-from types import CodeType, FrameType, FunctionType, ModuleType, TracebackType
+from types import (
+    BuiltinMethodType,
+    CodeType,
+    FrameType,
+    FunctionType,
+    MethodDescriptorType,
+    MethodType,
+    MethodWrapperType,
+    ModuleType,
+    TracebackType,
+    WrapperDescriptorType,
+)
 from typing import Any
 from weakref import WeakSet
 
@@ -41,8 +52,12 @@ OWNER = "__mg_owner__"
 The code cannot read or write it: the name starts with '_'."""
 
 _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType})
-_SEQUENCES = (str, bytes, bytearray, list, tuple)
+_SEQUENCES = (str, bytes, bytearray, list, tuple, collections.deque)
 _EXACT_TEXT = frozenset({str, bytes, bytearray})
+_TEXT = (str, bytes, bytearray)
+_BOUND_METHODS = frozenset({BuiltinMethodType, MethodType, MethodWrapperType})
+_UNBOUND_METHODS = frozenset({MethodDescriptorType, WrapperDescriptorType})
+_PYTHON_METHODS = frozenset({FunctionType, MethodType})
 _RANDOM_SIZES = {  # method -> (keyword, position, unit) of its size argument
     "choices": ("k", None, "items"),
     "randbytes": (None, 0, "items"),
@@ -143,35 +158,48 @@ class Guards:
             wrapper = self.module_wrappers.get((obj.__name__, name))
             if wrapper is not None or name not in _RANDOM_SIZES:
                 return value if wrapper is None else wrapper
-        if name in _RANDOM_SIZES and isinstance(getattr(value, "__self__", None), random.Random):
+        return self._method(obj, name, value)
+
+    def _method(self, obj: Any, name: str, value: Any) -> Any:
+        """A watched method, judged by what it really is and whom it is bound to, never by
+        the object it was read from: `super(S, s).format`, where S subclasses str, is the
+        real str.format bound to s, whatever `super(...)` looks like."""
+        if type(value) in _PYTHON_METHODS and value.__code__.co_filename == FILENAME:
+            return value  # the code's own method: its body is guarded already
+        receiver = value.__self__ if type(value) in _BOUND_METHODS else obj
+        owner = value.__objclass__ if type(value) in _UNBOUND_METHODS else receiver
+        if name in _RANDOM_SIZES and isinstance(receiver, random.Random):
             return self._random_capped(name, value)  # random.choices(k=10**10) and friends
-        if name == "elements" and isinstance(obj, collections.Counter):
+        if name == "elements" and isinstance(receiver, collections.Counter):
             return lambda: metered(value(), self.meter.tick)  # Counter(a=10**12).elements()
-        if name == "to_bytes" and isinstance(obj, int):
+        if name == "to_bytes" and isinstance(receiver, int):
             return self._padding(value)  # (1).to_bytes(10**10, "big")
-        if name == "to_bytes" and isinstance(obj, type) and issubclass(obj, int):
+        if name == "to_bytes" and isinstance(owner, type) and issubclass(owner, int):
             return self._unbound(name, value)  # int.to_bytes(1, 10**10, "big")
-        if name == "register" and isinstance(obj, ABCMeta) and not self.owns(obj):
-            raise InterpreterError(
-                f"{obj.__name__}.register() is not allowed: it would change an imported class "
-                "for the whole program. Subclass it instead."
-            )
-        is_text = isinstance(obj, (str, bytes, bytearray))
-        is_text_type = isinstance(obj, type) and issubclass(obj, (str, bytes, bytearray))
+        if name == "register" and getattr(value, "__func__", None) is ABCMeta.register:
+            if not self.owns(receiver):  # abc.Sized.register, or typing.Sized.register
+                raise InterpreterError(
+                    f"{getattr(receiver, '__name__', '?')}.register() is not allowed: it would "
+                    "change an imported class for the whole program. Subclass it instead."
+                )
+        is_text = isinstance(receiver, _TEXT)
+        is_text_type = isinstance(owner, type) and issubclass(owner, _TEXT)
         if not (is_text or is_text_type):
             return value
         if name == "format":
-            return self.formatter.bound_format(obj) if is_text else self.formatter.format
+            return self.formatter.bound_format(receiver) if is_text else self.formatter.format
         if name == "format_map":
-            return self.formatter.bound_format_map(obj) if is_text else self.formatter.format_map
+            if is_text:
+                return self.formatter.bound_format_map(receiver)
+            return self.formatter.format_map
         if not is_text:
             return self._unbound(name, value)
         if name == "join":
-            return self._join(obj, value)
+            return self._join(receiver, value)
         if name == "replace":
-            return self._replace(obj, value)
+            return self._replace(receiver, value)
         if name == "translate":
-            return self._translate(obj, value)
+            return self._translate(receiver, value)
         return self._padding(value)
 
     def _translate(self, text: Any, method: Any) -> Any:

@@ -99,6 +99,10 @@ def _more_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
         # re.Scanner compiles its patterns without going through re.compile.
         ("re", "Scanner"): _refused("re.Scanner", "use re.finditer"),
         ("re", "template"): _refused("re.template", "use re.compile"),
+        # Pure-Python wrappers that forward to str and list methods from stdlib code, where
+        # no guard runs (`UserString(t).format(x)` is the real str.format).
+        ("collections", "UserString"): _refused("collections.UserString", "subclass str"),
+        ("collections", "UserList"): _refused("collections.UserList", "subclass list"),
     }
     for name in ("dumps", "dump"):
         table[("json", name)] = _bind(_json_indent_checked, guards, getattr(json, name))
