@@ -324,7 +324,7 @@ def grade_notebook(
     Raises SubmissionError (not a notebook, another unit, metadata stripped) and CourseError.
     """
     path = resolve_notebook(Path(path))
-    root = root or find_course_root(path.parent)
+    root = root or find_course_root()
     data, nb = read_notebook(path)
     unit = identify_unit(nb, path, root)
     with tempfile.TemporaryDirectory(prefix="agents-grade-") as scratch:

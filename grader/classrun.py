@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.autograde import SubmissionError, identify_unit, read_notebook
+from grader.course import CourseError
 from grader.limits import Limits
 from grader.results import NotebookResult
 
@@ -55,6 +56,9 @@ class Submission:
     student: str
     unit: str | None
     path: Path
+    renamed_from: str = ""
+    """The file or folder name when its plain id was taken by another student's (see
+    `student_ids`); the class run warns about each one."""
 
 
 def student_id(name: str) -> str:
@@ -62,16 +66,39 @@ def student_id(name: str) -> str:
     return STUDENT_CHARS.sub("_", name).strip("_") or "student"
 
 
+def student_ids(names: list[str]) -> dict[str, str]:
+    """A distinct student id for each distinct name. Names that `student_id` maps to one id
+    (`bob` and `bob!`, or `Bob` and `bob` on a case-insensitive disk) would share a gradebook
+    row and one score would be lost: all of them but one (the first that is already its own
+    plain id) get a suffix from a hash of the name.
+
+    Example: student_ids(["bob", "bob!"]) -> {"bob": "bob", "bob!": "bob-be1b4959"}
+    """
+    groups: dict[str, list[str]] = {}
+    for name in dict.fromkeys(names):
+        groups.setdefault(student_id(name).lower(), []).append(name)
+    ids = {}
+    for group in groups.values():
+        keeper = next((name for name in group if name == student_id(name)), group[0])
+        for name in group:
+            suffix = hashlib.sha256(name.encode()).hexdigest()[:8]
+            ids[name] = student_id(name) + ("" if name == keeper else f"-{suffix}")
+    if len({i.lower() for i in ids.values()}) != len(ids):
+        raise CourseError(f"student names that cannot be told apart: {sorted(ids)}")
+    return ids
+
+
 def discover(class_dir: Path, unit: str | None, out: Path) -> list[Submission]:
-    """The submissions in `class_dir` (nbgrader layout or a flat folder), sorted."""
+    """The submissions in `class_dir` (nbgrader layout or a flat folder), sorted, each student
+    with a distinct id (`student_ids`)."""
     class_dir = class_dir.resolve()
     base = class_dir / SUBMITTED if (class_dir / SUBMITTED).is_dir() else class_dir
-    found = []
+    found: list[tuple[str, str | None, Path]] = []
     for entry in sorted(base.iterdir()):
         if entry.resolve() == out.resolve() or entry.name.startswith("."):
             continue
         if entry.is_file() and entry.suffix == ".ipynb":
-            found.append(Submission(student_id(entry.stem), unit, entry))
+            found.append((entry.stem, unit, entry))
         elif entry.is_dir():
             for unit_dir in sorted(p for p in entry.iterdir() if p.is_dir()):
                 if unit and unit_dir.name != unit:
@@ -79,8 +106,12 @@ def discover(class_dir: Path, unit: str | None, out: Path) -> list[Submission]:
                 named = unit_dir / f"{unit_dir.name}.ipynb"
                 notebooks = [named] if named.is_file() else sorted(unit_dir.glob("*.ipynb"))
                 path = notebooks[0] if notebooks else named
-                found.append(Submission(student_id(entry.name), unit_dir.name, path))
-    return found
+                found.append((entry.name, unit_dir.name, path))
+    ids = student_ids([name for name, _, _ in found])
+    return [
+        Submission(ids[name], unit, path, "" if ids[name] == student_id(name) else name)
+        for name, unit, path in found
+    ]
 
 
 def job_key(sub: Submission, root: Path, limits: Limits, *, sandboxed: bool) -> str:
@@ -307,27 +338,34 @@ def main_class(args, limits: Limits) -> int:  # type: ignore[no-untyped-def]
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    from grader.course import CourseError, find_course_root
+    from grader.course import find_course_root
     from grader.report import export_csv, summary_table
 
     console = Console(stderr=args.json)
     class_dir = args.class_dir.resolve()
     if not class_dir.is_dir():
-        console.print(f"error: {class_dir} is not a folder")
+        console.print(f"error: {class_dir} is not a folder", markup=False)
         return 2
     out = (args.out or class_dir / "grades").resolve()
     try:
-        root = args.root.resolve() if args.root else find_course_root(Path.cwd())
+        root = args.root.resolve() if args.root else find_course_root()
         jobs = max(1, args.jobs or os.cpu_count() or 1)
         hidden = (str(class_dir), str(out))
         run = ClassRun(root, out, limits, jobs, sandbox=args.sandbox, hidden=hidden)
         subs = discover(class_dir, args.unit, out)
+        for sub in subs:
+            if sub.renamed_from:
+                print(
+                    f"warning: {sub.renamed_from!r} and another submission map to one student "
+                    f"id; {sub.renamed_from!r} is graded as {sub.student!r}",
+                    file=sys.stderr,
+                )
         columns = [*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn()]
         with Progress(*columns, TimeElapsedColumn(), console=Console(stderr=True)) as bar:
             task = bar.add_task("grading", total=len(subs))
             results = grade_class(run, subs, lambda result: bar.advance(task))
     except CourseError as error:
-        console.print(f"error: {error}")
+        console.print(f"error: {error}", markup=False)
         return 2
     csv_path = export_csv(
         [(s.student, r) for s, r in zip(subs, results, strict=True)], out / "grades.csv"
@@ -336,5 +374,6 @@ def main_class(args, limits: Limits) -> int:  # type: ignore[no-untyped-def]
         rows = [{"student": s.student, **r.to_dict()} for s, r in zip(subs, results, strict=True)]
         print(json.dumps(rows, indent=1))
     console.print(summary_table(results))
-    console.print(f"{len(results)} submissions: grades in {csv_path}, gradebook {run.db}")
+    summary = f"{len(results)} submissions: grades in {csv_path}, gradebook {run.db}"
+    console.print(summary, markup=False)
     return 0

@@ -31,25 +31,24 @@ class CourseError(Exception):
     """A notebook or folder that the grader cannot match to a unit (message says why)."""
 
 
-def find_course_root(start: Path | None = None) -> Path:
-    """The course root: `$AGENTS_GRADE_ROOT`, else the nearest parent of `start` holding
-    `nbgrader_config.py` and `solutions/`, else the checkout this package was installed from.
+def find_course_root() -> Path:
+    """The course root: `$AGENTS_GRADE_ROOT`, else the checkout this package was installed from.
 
-    Example: find_course_root(Path("units/03-react-loop")) -> Path("/home/me/agents-course")
+    Never a folder found near the notebook being graded: a submission that brings its own
+    `nbgrader_config.py` (Python, run by the grader) and `solutions/` (the tests) must not be
+    graded against them.
+
+    Example: find_course_root() -> Path("/home/me/agents-course")
     """
     if os.environ.get(ROOT_ENV):
         return Path(os.environ[ROOT_ENV]).resolve()
-    candidates = []
-    if start is not None:
-        start = start.resolve()
-        candidates += [start, *start.parents]
-    candidates.append(Path(__file__).resolve().parents[1])
-    for folder in candidates:
-        if (folder / CONFIG_FILE).is_file() and (folder / SOURCE_DIR).is_dir():
-            return folder
+    installed = Path(__file__).resolve().parents[1]
+    if (installed / CONFIG_FILE).is_file() and (installed / SOURCE_DIR).is_dir():
+        return installed
     raise CourseError(
-        f"no course found: expected a folder with {CONFIG_FILE} and {SOURCE_DIR}/ above "
-        f"{start or Path.cwd()} (or set {ROOT_ENV})"
+        f"no course found: the grader is installed from {installed}, which has no {CONFIG_FILE} "
+        f"and {SOURCE_DIR}/; install it from the course checkout (pip install -e .) or set "
+        f"{ROOT_ENV} or --root"
     )
 
 

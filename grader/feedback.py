@@ -16,17 +16,23 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from grader.results import NotebookResult
+from grader.results import NotebookResult, plain_text
 
 
 def _points(value: float) -> str:
     return f"{value:g}"
 
 
+def learner_text(text: str, style: str = "") -> Text:
+    """Text that a notebook may have written, shown as it is: never read as rich markup
+    ("[bold green]passed[/]" stays those characters), with escape sequences removed."""
+    return Text(plain_text(text), style)
+
+
 def feedback_table(result: NotebookResult) -> Table:
     """One row per exercise: points, passed/failed, why it failed, and the unit's hint."""
     title = f"{result.unit}: {_points(result.score)}/{_points(result.max_score)} points"
-    table = Table(title=title, title_justify="left", show_lines=True)
+    table = Table(title=learner_text(title), title_justify="left", show_lines=True)
     table.add_column("exercise", style="bold")
     table.add_column("points", justify="right")
     table.add_column("result")
@@ -36,7 +42,13 @@ def feedback_table(result: NotebookResult) -> Table:
         status = Text("passed", "green") if exercise.passed else Text("failed", "red")
         points = f"{_points(exercise.points)}/{_points(exercise.max_points)}"
         hint = "" if exercise.passed else exercise.hint
-        table.add_row(exercise.name, points, status, exercise.message, hint)
+        table.add_row(
+            learner_text(exercise.name),
+            points,
+            status,
+            learner_text(exercise.message),
+            learner_text(hint),
+        )
     return table
 
 
@@ -44,7 +56,7 @@ def print_feedback(result: NotebookResult, console: Console | None = None) -> No
     """Print the table, or the reason the notebook could not be graded."""
     console = console or Console()
     if result.error:
-        console.print(f"[red]error:[/red] {result.error}", markup=True, highlight=False)
+        console.print(Text("error: ", "red") + learner_text(result.error), highlight=False)
         return
     console.print(feedback_table(result))
     if result.full_marks:

@@ -48,6 +48,9 @@ LaunchHook = Callable[..., list[str]]
 LAUNCHER = Path(__file__).with_name("kernel_launch.py")
 NATIVE_KERNEL = "python3"
 NO_HISTORY = "--HistoryManager.hist_file=:memory:"
+# How long the launcher may take to kill what left the kernel's process group (see
+# kill_process_group); it needs milliseconds.
+LAUNCHER_GRACE_S = 2.0
 
 # Set by `use_launch_hook`; a module global because nbclient builds the kernel manager itself.
 _launch_hook: LaunchHook | None = None
@@ -186,6 +189,14 @@ class LimitedKernelManager(AsyncKernelManager):
             except subprocess.TimeoutExpired:
                 pass  # shutdown_kernel kills and waits on its own
 
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if self._runtime is not None and not restart:
+            # Now, not when the manager is garbage collected: `agents-grade` ends without
+            # collecting (grader.startup), which left an empty folder behind per notebook.
+            self._runtime.cleanup()
+            self._runtime = None
+
     def exit_status(self) -> int | None:
         """How the launcher ended (None while it runs): 128 + N when killed by signal N."""
         process = getattr(self.provisioner, "process", None)
@@ -216,12 +227,51 @@ def start_kernel(kernel_name: str, workdir: Path, **limits: int) -> LimitedKerne
 
 
 def kill_process_group(pgid: int | None) -> None:
-    """SIGKILL every process in the group: the kernel and anything it started."""
-    if pgid and pgid != os.getpgid(0):
+    """SIGKILL every process in the group: the kernel and anything it started.
+
+    The launcher leads the group (its pid is the group id). On Linux everything else in the
+    group dies first, and the launcher gets up to `LAUNCHER_GRACE_S` to kill what left the
+    group (see `kernel_launch.py`: it is the kernel's subreaper) before it is killed too.
+    """
+    if not pgid or pgid == os.getpgid(0):
+        return
+    others = [pid for pid in _group_members(pgid) if pid != pgid]
+    for pid in others:
+        _kill(pid)
+    deadline = time.monotonic() + LAUNCHER_GRACE_S
+    while _group_members(pgid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _group_members(pgid: int) -> list[int]:
+    """Live (not zombie) processes of process group `pgid`, from /proc; [] where there is none."""
+    members = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return members
+    for entry in entries:
+        if not entry.isdigit():
+            continue
         try:
-            os.killpg(pgid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[3]) == pgid and fields[0] != "Z":
+            members.append(int(entry))
+    return members
 
 
 def describe_exit(status: int | None) -> str:

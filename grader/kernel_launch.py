@@ -5,6 +5,12 @@ sandbox around it: `--sandboxed`). It stays the parent of the kernel so that a s
 kills its parent kills this wrapper, not the grader, and it reports how the kernel ended through
 its exit status (128 + signal number when the kernel was killed; bwrap passes that on). Only
 the standard library is imported: it runs with `python -I -S`.
+
+On Linux it is also the kernel's child subreaper: a process that a submission moved out of the
+kernel's process group (`setsid`, a double fork) is handed to this launcher when its parent
+dies, and once the kernel has ended the launcher kills and reaps every such process, so that
+none outlives the grading. (`grader.kernel.kill_process_group` kills the rest of the group
+first and gives the launcher a moment to do that.)
 """
 
 import argparse
@@ -12,6 +18,12 @@ import os
 import resource
 import signal
 import sys
+import time
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+# How long the launcher keeps killing what the kernel left behind before it gives up.
+REAP_SECONDS = 5.0
 
 
 def _limit(which: int, value: int) -> None:
@@ -19,16 +31,61 @@ def _limit(which: int, value: int) -> None:
         resource.setrlimit(which, (value, value))
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel gets SIGKILL when this launcher dies (a submission that kills its
-    parent kills itself, the same way every time)."""
+def _prctl(option: int, value: int) -> bool:
+    """Linux prctl(2); False where there is none."""
     try:
         import ctypes
 
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value) == 0
     except (OSError, AttributeError):
-        pass  # not Linux: the grader kills the process group when it sees the launcher gone
+        return False
+
+
+def _die_with_parent() -> None:
+    """Linux: the kernel gets SIGKILL when this launcher dies (a submission that kills its
+    parent kills itself, the same way every time). Elsewhere the grader kills the process
+    group when it sees the launcher gone."""
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _children() -> list:
+    """This process's live children, from /proc (empty where there is no /proc)."""
+    me, found = os.getpid(), []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == me and fields[0] != "Z":
+            found.append(int(entry))
+    return found
+
+
+def _reap_orphans() -> None:
+    """Kill and reap every process handed to this subreaper until none is left (a process
+    may still be handed over while its parent dies), for at most REAP_SECONDS."""
+    deadline = time.monotonic() + REAP_SECONDS
+    while time.monotonic() < deadline:
+        children = _children()
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            if not children:
+                return
+        time.sleep(0.01)
 
 
 def main(argv: list) -> int:
@@ -47,6 +104,7 @@ def main(argv: list) -> int:
     os.dup2(devnull, 0)
     # An interrupt is meant for the kernel, which shares this process group.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
     pid = os.fork()
     if pid == 0:
         # bwrap would die of the interrupt (and the kernel with it), so it inherits "ignore";
@@ -71,6 +129,8 @@ def main(argv: list) -> int:
             break
         except InterruptedError:
             continue
+    if subreaper:
+        _reap_orphans()
     if os.WIFSIGNALED(status):
         return 128 + os.WTERMSIG(status)
     return os.WEXITSTATUS(status)

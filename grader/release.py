@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, help="course root (default: this checkout)")
     args = parser.parse_args(argv)
     try:
-        root = args.root.resolve() if args.root else find_course_root(Path.cwd())
+        root = args.root.resolve() if args.root else find_course_root()
         units = args.units or course_units(root)
         if args.check:
             problems = [line for unit in units for line in drift(root, unit)]

@@ -10,8 +10,9 @@ from collections import Counter
 from pathlib import Path
 
 from rich.table import Table
+from rich.text import Text
 
-from grader.results import NotebookResult
+from grader.results import NotebookResult, plain_text
 
 TOP_FAILURES = 3
 
@@ -55,9 +56,13 @@ def summary_table(results: list[NotebookResult]) -> Table:
         failures = Counter(e.message for e in attempts if not e.passed)
         common = "\n".join(f"{n}x {m}" for m, n in failures.most_common(TOP_FAILURES))
         rate = f"{passed}/{len(attempts)} ({100 * passed / len(attempts):.0f}%)"
-        table.add_row(unit, name, rate, common)
+        table.add_row(
+            Text(plain_text(unit)), Text(plain_text(name)), rate, Text(plain_text(common))
+        )
     errors = Counter(r.error for r in results if r.error)
     if errors:
         lines = "\n".join(f"{n}x {m}" for m, n in errors.most_common(TOP_FAILURES))
-        table.add_row("", "not graded", f"{sum(errors.values())}/{len(results)}", lines)
+        table.add_row(
+            "", "not graded", f"{sum(errors.values())}/{len(results)}", Text(plain_text(lines))
+        )
     return table

@@ -15,7 +15,15 @@ from dataclasses import asdict, dataclass, field
 
 from grader.limits import MESSAGE_CHARS
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# Terminal escape sequences: CSI ("\x1b[31m"), OSC ("\x1b]0;title\x07", hyperlinks), the other
+# string commands (DCS, SOS, PM, APC) and two-character escapes.
+ESCAPES = re.compile(
+    r"\x1b(?:\[[0-?]*[ -/]*[@-~]?|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[PX^_][^\x1b]*(?:\x1b\\)?|.?)",
+    re.DOTALL,
+)
+# Control characters other than tab and newline (C0, DEL, C1) and the bidirectional overrides
+# that make a terminal show text in another order than it is.
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # IPython marks the failing line of a traceback frame with an arrow: "----> 3 assert f(1) == 2".
 ARROW = re.compile(r"^-*>\s*\d+\s+(.*)$")
 
@@ -124,6 +132,16 @@ class NotebookResult:
         )
 
 
+def plain_text(text: str) -> str:
+    """Learner-controlled text made safe to print: escape sequences and control characters
+    removed, so that a failure message cannot retitle the terminal, plant a hyperlink or clear
+    the screen. (Show it with rich's `Text`, never as markup.)
+
+    Example: plain_text("\x1b]0;pwned\x07ok\x1b[31m!") -> "ok!"
+    """
+    return CONTROLS.sub("", ESCAPES.sub("", text))
+
+
 def exercise_of(grade_id: str, functions: list[str]) -> str:
     """The graded function a test cell belongs to (its grade_id without `test_` if none fits)."""
     name = grade_id.removeprefix("test_")
@@ -139,7 +157,7 @@ def failure_message(outputs: list[dict]) -> str:
             ename, evalue = output.get("ename", "Error"), output.get("evalue", "")
             if not evalue:
                 lines = [
-                    ANSI.sub("", line)
+                    ESCAPES.sub("", line)
                     for tb in output.get("traceback", [])
                     for line in tb.splitlines()
                 ]
@@ -153,5 +171,5 @@ def failure_message(outputs: list[dict]) -> str:
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(ANSI.sub("", text).split())
+    text = " ".join(plain_text(text).split())
     return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 3] + "..."

@@ -1,0 +1,332 @@
+"""The grader's half inside the kernel: it runs each test cell where the learner's cells cannot
+rewrite, skip or fake it. The grader never imports this module; `grader.execute` sends its source
+to the fresh kernel before the notebook's first cell, so it captures the interpreter as it is
+before any learner code runs:
+
+- references to the built-in functions and types it uses, kept in a private copy of the builtins
+  (its module globals), so that a learner who rebinds `isinstance` or `len` changes nothing here;
+- the builtins, the `sys` hooks (trace, profile, display, except, stdout, stderr, import machinery),
+  `sys.modules`, IPython's input and AST transformers, its event callbacks and display hook, and
+  the method tables of the built-in types.
+
+The grader then runs each test cell as a `user_expressions` entry of an otherwise empty execute
+request: `<guard>.run(source, nonce)`. IPython evaluates user expressions with a bare `eval`, so
+no input transformer, AST transformer, `pre_run_cell` event or display hook sees the test; and
+`run` itself first puts everything above back as it was captured, then compiles the test (its
+`==`, `!=`, `in` and `not in` compare with exact types, see `equal`) and executes it in the
+learner's namespace. It returns `repr((nonce, "ok"))` only after the whole test ran without an
+exception, else `repr((nonce, "error", name, message, failing line))`: the grader passes a test on
+nothing but that verdict, so printed "passed" lines, output that looks like partial credit, a test
+rewritten to `pass` or a kernel that died all score zero.
+
+Example (what the grader sends, and what comes back):
+    user_expressions = {"verdict": "_agents_grader_1f2e.run('assert add(1, 2) == 3', 'c0ffee')"}
+    -> "\"('c0ffee', 'ok')\""
+"""
+
+import ast
+import builtins
+import sys
+
+FILENAME = "<test cell>"
+MESSAGE_CHARS = 2000
+MAX_DEPTH = 50
+# Values a test compares with `==`: a learner's result must be one of these, exactly, when the
+# expected value is; a subclass is compared by the value its built-in base holds.
+SCALARS = (str, bytes, int, float, complex, bool, type(None))
+SEQUENCES = (list, tuple)
+SETS = (set, frozenset)
+# Built-in types whose method tables a learner could patch through `gc.get_referents`.
+WATCHED_TYPES = (object, type, str, bytes, int, float, bool, list, tuple, dict, set, BaseException)
+SYS_HOOKS = ("displayhook", "excepthook", "stdout", "stderr", "breakpointhook")
+SHELL_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
+SHELL_HOOKS = (
+    "events",
+    "displayhook",
+    "display_pub",
+    "display_formatter",
+    "compile",
+    "InteractiveTB",
+)
+# Modules whose functions a test or the guard itself calls: their attributes are put back too.
+RESTORED_MODULES = (
+    "ast",
+    "json",
+    "re",
+    "math",
+    "inspect",
+    "types",
+    "typing",
+    "dataclasses",
+    "copy",
+)
+
+
+def _is_one_of(kind, kinds):
+    """`kind in kinds` by identity: a metaclass cannot make a learner's class equal to `str`."""
+    for other in kinds:
+        if kind is other:
+            return True
+    return False
+
+
+def _exact(value):
+    """`value`, or the exact built-in value its built-in base type holds when its type is a
+    subclass of one: `str.__getitem__(s, slice(None))` copies a str subclass's characters into a
+    plain str without calling any method the subclass overrides."""
+    kind = type(value)
+    if _is_one_of(kind, SCALARS + SEQUENCES + SETS) or kind is dict:
+        return value
+    whole = slice(None)
+    if issubclass(kind, str):
+        return str.__getitem__(value, whole)
+    if issubclass(kind, bytes):
+        return bytes.__getitem__(value, whole)
+    if issubclass(kind, int):
+        return int.__index__(value)
+    if issubclass(kind, float):
+        return float.__float__(value)
+    if issubclass(kind, list):
+        return list.__getitem__(value, whole)
+    if issubclass(kind, tuple):
+        return tuple.__getitem__(value, whole)
+    if issubclass(kind, dict):
+        return {key: dict.__getitem__(value, key) for key in dict.__iter__(value)}
+    if issubclass(kind, (set, frozenset)):
+        return set(set.__iter__(value))
+    return value
+
+
+def _plain_key(value):
+    return _is_one_of(type(value), SCALARS)
+
+
+def equal(a, b, depth=0):
+    """`a == b` where a built-in value is only ever equal to a built-in value of the same kind:
+    an object whose `__eq__` always says True, or a str subclass that does, equals nothing the
+    test wrote down. Containers are compared item by item the same way; two objects of other
+    classes (a dataclass, a Message) by their fields when they are dataclasses of one type, else
+    by their own `__eq__`.
+
+    Example: equal(AlwaysEqual(), 3) -> False; equal(3, 3.0) -> True; equal([1, "a"], [1, "a"])
+    """
+    if depth > MAX_DEPTH:
+        return False
+    a, b = _exact(a), _exact(b)
+    kind_a, kind_b = type(a), type(b)
+    if _is_one_of(kind_a, SCALARS) or _is_one_of(kind_b, SCALARS):
+        return _is_one_of(kind_a, SCALARS) and _is_one_of(kind_b, SCALARS) and a == b
+    if _is_one_of(kind_a, SEQUENCES) or _is_one_of(kind_b, SEQUENCES):
+        if kind_a is not kind_b or len(a) != len(b):
+            return False
+        return all(equal(x, y, depth + 1) for x, y in zip(a, b, strict=True))
+    if kind_a is dict or kind_b is dict:
+        return kind_a is kind_b and _equal_items(list(a.items()), list(b.items()), depth)
+    if _is_one_of(kind_a, SETS) or _is_one_of(kind_b, SETS):
+        both = _is_one_of(kind_a, SETS) and _is_one_of(kind_b, SETS)
+        return both and _equal_items([(x, None) for x in a], [(y, None) for y in b], depth)
+    fields = type.__getattribute__(kind_a, "__dict__").get("__dataclass_fields__")
+    if kind_a is kind_b and type(fields) is dict:
+        return all(
+            equal(object.__getattribute__(a, name), object.__getattribute__(b, name), depth + 1)
+            for name, field in fields.items()
+            if getattr(field, "compare", True)
+        )
+    return a == b
+
+
+def _equal_items(a, b, depth):
+    """Two lists of (key, value) pairs hold the same pairs, keys compared with `equal`."""
+    if len(a) != len(b):
+        return False
+    if all(_plain_key(k) for k, _ in a) and all(_plain_key(k) for k, _ in b):
+        lookup = dict(b)
+        return all(k in lookup and equal(v, lookup[k], depth + 1) for k, v in a)
+    return all(
+        any(equal(k, k2, depth + 1) and equal(v, v2, depth + 1) for k2, v2 in b) for k, v in a
+    )
+
+
+def contains(item, container):
+    """`item in container` with `equal`: a str subclass or an object that claims to contain
+    everything does not contain what the test looks for."""
+    container = _exact(container)
+    kind = type(container)
+    if kind is str or kind is bytes:
+        item = _exact(item)
+        return type(item) is kind and item in container
+    if _is_one_of(kind, SEQUENCES) or _is_one_of(kind, SETS):
+        return any(equal(item, x) for x in container)
+    if kind is dict:
+        return any(equal(item, key) for key in container)
+    return item in container
+
+
+class _StrictCompare(ast.NodeTransformer):
+    """`a == b` -> `guard.equal(a, b)`, likewise `!=`, `in`, `not in` (single comparisons)."""
+
+    def __init__(self, guard_name):
+        self.guard_name = guard_name
+
+    def visit_Compare(self, node):
+        self.generic_visit(node)
+        if len(node.ops) != 1:
+            return node
+        op = node.ops[0]
+        if isinstance(op, (ast.Eq, ast.NotEq)):
+            call = self._call("equal", node.left, node.comparators[0])
+        elif isinstance(op, (ast.In, ast.NotIn)):
+            call = self._call("contains", node.left, node.comparators[0])
+        else:
+            return node
+        if isinstance(op, (ast.NotEq, ast.NotIn)):
+            call = ast.UnaryOp(op=ast.Not(), operand=call)
+        return ast.copy_location(call, node)
+
+    def _call(self, name, left, right):
+        guard = ast.Name(id=self.guard_name, ctx=ast.Load())
+        function = ast.Attribute(value=guard, attr=name, ctx=ast.Load())
+        return ast.Call(func=function, args=[left, right], keywords=[])
+
+
+class Guard:
+    """What the grader calls in the kernel; one per kernel, installed before any learner code."""
+
+    equal = staticmethod(equal)
+    contains = staticmethod(contains)
+
+    def __init__(self, name, shell):
+        self.name = name
+        self.shell = shell
+        self.namespace = shell.user_ns
+        self.builtins = dict(builtins.__dict__)
+        self.builtins[name] = self
+        self.sys_hooks = {hook: getattr(sys, hook) for hook in SYS_HOOKS}
+        self.meta_path = list(sys.meta_path)
+        self.path_hooks = list(sys.path_hooks)
+        self.modules = dict(sys.modules)
+        self.type_tables = [(t, dict(t.__dict__)) for t in WATCHED_TYPES]
+        self.module_tables = [
+            (sys.modules[m], dict(sys.modules[m].__dict__))
+            for m in RESTORED_MODULES
+            if m in sys.modules
+        ]
+        self.shell_lists = {attr: list(getattr(shell, attr)) for attr in SHELL_LISTS}
+        self.shell_hooks = {attr: getattr(shell, attr) for attr in SHELL_HOOKS}
+        self.events = {event: list(calls) for event, calls in shell.events.callbacks.items()}
+        # The shell and the kernel: their classes' methods (run_cell, do_execute, ...) and which
+        # attributes their instances had (one added later shadows a method).
+        owners = [shell, getattr(shell, "kernel", None)]
+        self.instances = [(o, set(o.__dict__)) for o in owners if o is not None]
+        classes = {c for o, _ in self.instances for c in type(o).__mro__ if c is not object}
+        self.class_tables = [
+            (c, dict(c.__dict__)) for c in (*classes, ast.NodeVisitor, ast.NodeTransformer)
+        ]
+        self.transformer = _StrictCompare(name)
+
+    def run(self, source, nonce):
+        """Restore the interpreter, run the test `source`, and return the verdict as a string:
+        `repr((nonce, "ok"))`, or `repr((nonce, "error", ename, evalue, failing line))`."""
+        try:
+            self.restore()
+            tampered = self.tampered_type()
+            if tampered:
+                message = f"the notebook patched the built-in type {tampered}"
+                return repr((nonce, "error", "TamperedBuiltins", message, ""))
+            tree = self.transformer.visit(ast.parse(source, FILENAME))
+            code = compile(ast.fix_missing_locations(tree), FILENAME, "exec", dont_inherit=True)
+        except BaseException as error:  # noqa: B036 - anything, even SystemExit, is a failure
+            return repr((nonce, "error", *self.describe(error, source)))
+        try:
+            exec(code, self.namespace)
+        except BaseException as error:  # noqa: B036
+            return repr((nonce, "error", *self.describe(error, source)))
+        finally:
+            hooked = sys.gettrace() is not None or sys.getprofile() is not None
+            sys.settrace(None)
+            sys.setprofile(None)
+        if hooked:  # a tracer can jump over the test's lines (frame.f_lineno = ...)
+            message = "the code under test installed a trace or profile function"
+            return repr((nonce, "error", "TracedTest", message, ""))
+        return repr((nonce, "ok"))
+
+    def restore(self):
+        """Put back what learner cells may have replaced since the guard was installed."""
+        sys.settrace(None)
+        sys.setprofile(None)
+        live = builtins.__dict__
+        for key in [k for k in live if k not in self.builtins]:
+            del live[key]
+        live.update(self.builtins)
+        self.namespace["__builtins__"] = builtins
+        for hook, value in self.sys_hooks.items():
+            setattr(sys, hook, value)
+        sys.meta_path[:] = self.meta_path
+        sys.path_hooks[:] = self.path_hooks
+        for key, module in self.modules.items():
+            if sys.modules.get(key) is not module:
+                sys.modules[key] = module
+        for module, table in self.module_tables:
+            _restore_attributes(module, table, remove_new=False)
+        for cls, table in self.class_tables:
+            _restore_attributes(cls, table, remove_new=True)
+        self.restore_shell()
+
+    def restore_shell(self):
+        shell = self.shell
+        for owner, keys in self.instances:
+            for key in [k for k in owner.__dict__ if k not in keys]:
+                if callable(getattr(type(owner), key, None)):
+                    del owner.__dict__[key]  # an instance attribute shadowing a method (run_cell)
+        for attr, value in self.shell_hooks.items():
+            setattr(shell, attr, value)
+        for attr, items in self.shell_lists.items():
+            getattr(shell, attr)[:] = items
+        shell.events.callbacks.clear()
+        shell.events.callbacks.update({e: list(calls) for e, calls in self.events.items()})
+        sys.displayhook = shell.displayhook
+
+    def tampered_type(self):
+        """The name of a built-in type whose method table changed since install, else ''."""
+        for kind, table in self.type_tables:
+            live = kind.__dict__
+            if len(live) != len(table) or any(live.get(k) is not v for k, v in table.items()):
+                return kind.__name__
+        return ""
+
+    def describe(self, error, source):
+        """(ename, evalue, failing line of the test) of an exception, without trusting it."""
+        ename = type.__dict__["__name__"].__get__(type(error))
+        try:
+            evalue = str(error)
+        except BaseException:  # noqa: B036 - a learner's __str__ may raise anything
+            evalue = "<the exception could not be printed>"
+        if type(evalue) is not str:
+            evalue = "<the exception could not be printed>"
+        line, tb = "", error.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == FILENAME:
+                lines = source.splitlines()
+                line = lines[tb.tb_lineno - 1].strip() if 0 < tb.tb_lineno <= len(lines) else ""
+            tb = tb.tb_next
+        return ename[:200], evalue[:MESSAGE_CHARS], line[:MESSAGE_CHARS]
+
+
+def _restore_attributes(owner, table, remove_new):
+    """Give a module or class the attributes `table` (its `__dict__` as captured) back; with
+    `remove_new`, drop the ones added since (on a class: a method added to shadow another)."""
+    live = owner.__dict__
+    if remove_new:
+        for key in [k for k in live if k not in table]:
+            delattr(owner, key)
+    for key, value in table.items():
+        if live.get(key, table) is not value:
+            setattr(owner, key, value)
+
+
+def install(name):
+    """Create the guard and publish it as the builtin `name` (random per kernel)."""
+    from IPython import get_ipython
+
+    guard = Guard(name, get_ipython())
+    builtins.__dict__[name] = guard

@@ -1,0 +1,284 @@
+"""Hostile notebooks (issue 17): the released fixture notebook, where every exercise raises
+NotImplementedError, plus one cell that attacks the grader. Each must score what its real work
+earns (zero here), leave the learner's file byte-identical, and leave no process or temporary
+folder behind."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from grader_helpers import REPO, UNIT, make_course, with_solution
+from rich.console import Console
+
+from grader.autograde import SubmissionError, autograde_in, grade_notebook, read_notebook
+from grader.classrun import discover, student_ids
+from grader.course import CourseError, find_course_root
+from grader.execute import bounded_size, cap_content
+from grader.feedback import print_feedback
+from grader.limits import Limits
+from grader.results import plain_text
+
+pytestmark = pytest.mark.slow
+LIMITS = Limits(cell_timeout=10, notebook_timeout=60)
+
+# Each attack goes in a cell of its own right after the notebook's first code cell.
+ATTACKS = {
+    "input_transformers_cleanup": """
+def _neuter(lines):
+    return ["pass\\n"] if any("assert" in line for line in lines) else lines
+get_ipython().input_transformers_cleanup.append(_neuter)
+""",
+    "ast_transformers": """
+import ast
+class _NoAsserts(ast.NodeTransformer):
+    def visit_Assert(self, node):
+        return ast.Pass()
+get_ipython().ast_transformers.append(_NoAsserts())
+""",
+    "pre_run_cell": """
+def _skip_tests(info):
+    shell = get_ipython()
+    if "assert" in info.raw_cell:
+        async def nothing(*args, **kwargs):
+            return False
+        shell.run_ast_nodes = nothing
+    else:
+        shell.__dict__.pop("run_ast_nodes", None)
+get_ipython().events.register("pre_run_cell", _skip_tests)
+""",
+    "displayhook_partial_credit": """
+shell = get_ipython()
+shell._showtraceback = lambda *args, **kwargs: None
+shell.events.register("post_run_cell", lambda result: shell.displayhook(1))
+""",
+    "showtraceback": """
+get_ipython()._showtraceback = lambda *args, **kwargs: None
+""",
+    "builtins": """
+import builtins
+builtins.exec = lambda *args, **kwargs: None
+builtins.isinstance = lambda *args: True
+builtins.AssertionError = type("AssertionError", (Exception,), {})
+""",
+    "fake_output": """
+import sys
+print("test_add passed\\ntest_word_count passed\\n4/4 points")
+sys.stdout = sys.stderr = open("/dev/null", "w")
+""",
+}
+
+SNEAKY_STR = """
+class Sneaky(str):
+    def __eq__(self, other):
+        return True
+    def __ne__(self, other):
+        return False
+    __hash__ = str.__hash__
+"""
+ALWAYS_EQUAL = """
+class AlwaysEqual:
+    def __eq__(self, other):
+        return True
+    def __contains__(self, item):
+        return True
+"""
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AGENTS_GRADE_CACHE", str(tmp_path_factory.mktemp("cache")))
+    root = make_course(tmp_path_factory.mktemp("course"))
+    patch.setenv("AGENTS_GRADE_ROOT", str(root))
+    yield root
+    patch.undo()
+
+
+@pytest.fixture(scope="module")
+def released(course):
+    return nbformat.read(course / "units" / UNIT / f"{UNIT}.ipynb", as_version=4)
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """A temporary folder of its own for the grader (kernel runtime, course tree), which must be
+    empty again after grading."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def with_attack(nb, source: str):
+    """A copy of `nb` with the code cell `source` after its first code cell."""
+    nb = nbformat.from_dict(nb)
+    first = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "code")
+    nb.cells.insert(first + 1, nbformat.v4.new_code_cell(source))
+    return nb
+
+
+def answered(nb, source: str, grade_id: str = "add"):
+    """A copy of `nb` whose solution cell `grade_id` holds `source`."""
+    return nbformat.from_dict(with_solution(nb, grade_id, source))
+
+
+def write(nb, folder: Path) -> Path:
+    path = folder / UNIT / f"{UNIT}.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def processes_in(folder: Path) -> list[int]:
+    """Processes whose working folder lies in `folder` (a kernel, or what it left running)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and Path(os.readlink(f"/proc/{entry}/cwd")).is_relative_to(folder):
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def grade_clean(path: Path, scratch: Path):
+    """Grade `path`; check it is byte-identical afterwards and nothing is left behind."""
+    before = path.read_bytes()
+    result = grade_notebook(path, limits=LIMITS)
+    assert path.read_bytes() == before
+    assert processes_in(scratch) == []
+    assert list(scratch.iterdir()) == []
+    return result
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack_cell_scores_zero(attack, released, scratch, tmp_path):
+    result = grade_clean(write(with_attack(released, ATTACKS[attack]), tmp_path), scratch)
+    assert (result.score, result.max_score) == (0, 4)
+
+
+def test_always_equal_answers_score_zero(released, scratch, tmp_path):
+    nb = answered(released, SNEAKY_STR + "def add(a, b):\n    return Sneaky('3')")
+    nb = answered(
+        nb, ALWAYS_EQUAL + "def word_count(text):\n    return AlwaysEqual()", "word_count"
+    )
+    result = grade_clean(write(nb, tmp_path), scratch)
+    assert (result.score, result.max_score) == (0, 4)
+
+
+def test_subclass_holding_the_right_value_still_passes(released, scratch, tmp_path):
+    source = "class Points(int):\n    pass\n\ndef add(a, b):\n    return Points(a + b)"
+    result = grade_clean(write(answered(released, source), tmp_path), scratch)
+    assert result.score == 1 and result.exercises[0].passed
+
+
+def test_solved_notebook_with_hooks_keeps_its_points(course, scratch, tmp_path):
+    solution = nbformat.read(course / "solutions" / UNIT / f"{UNIT}.ipynb", as_version=4)
+    nb = with_attack(solution, ATTACKS["ast_transformers"] + ATTACKS["input_transformers_cleanup"])
+    result = grade_clean(write(nb, tmp_path), scratch)
+    assert result.full_marks
+
+
+def test_kernel_exit_in_a_test_scores_zero(released, scratch, tmp_path):
+    source = "import os\n\ndef add(a, b):\n    os._exit(0)"
+    result = grade_clean(write(answered(released, source), tmp_path), scratch)
+    assert result.score == 0
+    assert "KernelDied" in result.exercises[0].message
+
+
+def test_escaped_process_is_killed(released, scratch, tmp_path):
+    source = (
+        "import subprocess, sys\n"
+        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
+        " start_new_session=True)"
+    )
+    result = grade_clean(write(with_attack(released, source), tmp_path), scratch)
+    assert result.score == 0
+
+
+def test_kernel_runtime_folder_is_removed(released, scratch, tmp_path):
+    from grader.kernel import use_launch_hook
+
+    # Any launch hook gives the kernel a runtime folder of its own (as the sandbox does).
+    use_launch_hook(lambda argv, workdir, writable: argv)
+    try:
+        result = grade_clean(write(released, tmp_path), scratch)
+    finally:
+        use_launch_hook(None)
+    assert result.score == 0
+
+
+def test_huge_traceback_and_metadata_are_capped(course, released, scratch, tmp_path):
+    source = (
+        "class Huge(Exception):\n"
+        "    def _render_traceback_(self):\n"
+        "        return ['x' * 1000] * 20_000\n"
+        "display({'text/plain': 'figure'}, raw=True, metadata={'huge': 'y' * 20_000_000})\n"
+        "raise Huge('z' * 20_000_000)"
+    )
+    path = write(with_attack(released, source), tmp_path)
+    data, _ = read_notebook(path)
+    tree = tmp_path / "tree"
+    result = autograde_in(course, UNIT, data, tree, limits=LIMITS)
+    graded = tree / "autograded" / "learner" / UNIT / f"{UNIT}.ipynb"
+    assert graded.stat().st_size < 1024**2
+    assert result.score == 0
+    shutil.rmtree(tree)
+
+
+def test_cap_content_cuts_every_part():
+    content = {
+        "ename": "E" * 10_000,
+        "evalue": "v" * 10_000,
+        "traceback": ["line"] * 100_000,
+        "metadata": {"huge": "m" * 100_000},
+        "transient": {"display_id": "d" * 100_000},
+    }
+    cap_content("error", content, budget=4096)
+    assert bounded_size(content, 10**6) < 10_000
+
+
+def test_learner_text_is_shown_as_plain_text(released, scratch, tmp_path):
+    message = "\x1b]0;pwned\x07\x1b[2J[bold green]passed[/] \x1b]8;;http://evil\x07link\x1b]8;;\x07"
+    source = f"def add(a, b):\n    raise ValueError({message!r})"
+    result = grade_clean(write(answered(released, source), tmp_path), scratch)
+    assert result.exercises[0].message == "ValueError: [bold green]passed[/] link"
+    out = io.StringIO()
+    print_feedback(result, Console(file=out, force_terminal=True, width=300))
+    assert "[bold green]passed[/]" in out.getvalue()
+    assert "\x1b]" not in out.getvalue() and "\x1b[2J" not in out.getvalue()
+
+
+def test_plain_text_strips_escapes_and_controls():
+    assert plain_text("\x1b]0;title\x1b\\a\x1b[31mb\x9bc\u202ed\x07e\tf\n") == "abcde\tf\n"
+
+
+def test_course_root_never_comes_from_the_submission(released, tmp_path, monkeypatch):
+    monkeypatch.delenv("AGENTS_GRADE_ROOT")
+    evil = tmp_path / "evil"
+    marker = tmp_path / "config-ran"
+    shutil.copytree(REPO / "tests" / "fixtures" / "solutions", evil / "solutions")
+    (evil / "nbgrader_config.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    path = write(released, evil / "units")
+    assert find_course_root() == REPO
+    with pytest.raises((SubmissionError, CourseError)):
+        grade_notebook(path, limits=LIMITS)
+    assert not marker.exists()
+
+
+def test_colliding_student_ids_are_told_apart(released, tmp_path):
+    ids = student_ids(["bob", "bob!", "Bob", "alice"])
+    assert ids["bob"] == "bob" and ids["alice"] == "alice"
+    assert len({i.lower() for i in ids.values()}) == 4
+    folder = tmp_path / "class"
+    for name in ("bob", "bob!"):
+        write(released, folder).rename(folder / f"{name}.ipynb")
+    subs = discover(folder, UNIT, folder / "grades")
+    assert sorted(s.student for s in subs) == sorted([ids["bob"], ids["bob!"]])
+    assert [s.renamed_from for s in subs if s.student != "bob"] == ["bob!"]
