@@ -52,6 +52,10 @@ MAX_FACTORIAL_ARG = 100_000
 MAX_FORMAT_WIDTH = 100_000
 """Largest width or precision in a format spec, so `f"{x:>{10**10}}"` cannot fill memory."""
 
+MAX_DECIMAL_DIGITS = 100_000
+"""Largest decimal precision and exponent: `int(Decimal("1e999999999"))` would build a
+3-gigabit integer in one C call (see hoststate.py)."""
+
 MAX_IDLE_OPERATIONS = 100_000
 """Operations allowed to sandbox code that the host calls between runs (a `__repr__`, say)."""
 
@@ -92,6 +96,8 @@ class Budgets:
     """Largest n for math.factorial, math.comb and math.perm."""
     max_format_width: int = MAX_FORMAT_WIDTH
     """Largest width or precision in a format spec."""
+    max_decimal_digits: int = MAX_DECIMAL_DIGITS
+    """Largest decimal precision and exponent (the run's context, Decimal("1e...") literals)."""
     max_idle_operations: int = MAX_IDLE_OPERATIONS
     """Operations sandbox code may perform when the host calls it between runs."""
     memory_growth_mb: int = MEMORY_GROWTH_MB

@@ -79,7 +79,8 @@ class GuardedInterpreter:
         self._meter.start()
         failure: BaseException | None = None
         try:
-            exec(compiled, self.state)
+            with self._guards.private.run_context():  # decimal.getcontext() is the run's own
+                exec(compiled, self.state)
         except BaseException as error:  # noqa: BLE001 - everything comes out as a result
             failure = error
         finally:

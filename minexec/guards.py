@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import collections
+import decimal
 import math
 import operator
 import random
@@ -42,6 +43,7 @@ from weakref import WeakSet
 
 from .budgets import Budgets, Meter, metered
 from .errors import InterpreterError
+from .hoststate import PrivateState
 from .imports import ImportPolicy
 from .rewrite import FILENAME, WATCHED_NAMES
 from .standins import CheckedMeta, checked_type, refuse_class_creation
@@ -98,7 +100,9 @@ class Guards:
         self.budgets = budgets
         self.classes: WeakSet[type] = WeakSet()  # classes the sandboxed code defined itself
         self.token = object()  # the OWNER mark of those classes, for the hot setattr path
-        self.standins: dict[type, type] = {}  # metaclass -> its stand-in (see standins.py)
+        self.private = PrivateState(budgets.max_decimal_digits)
+        # class -> the stand-in the code gets instead (range, bytes, type, Decimal, metaclasses)
+        self.standins: dict[type, type] = self.private.standins()
         self.formatter = _SafeFormatter(self)
         self.module_wrappers: dict[tuple[str, str], Any] = {}  # filled by wrappers.py
 
@@ -149,15 +153,20 @@ class Guards:
 
     def _watched(self, obj: Any, name: str, value: Any) -> Any:
         if isinstance(value, type) and issubclass(value, type):
-            return self.metaclass_standin(value)  # abc.ABCMeta(name, bases, namespace)
+            return self.standin_for(value)  # abc.ABCMeta(name, bases, namespace)
         if isinstance(value, ModuleType):
             return self.policy.check_module_value(getattr(obj, "__name__", "?"), name, value)
         if isinstance(value, (FrameType, CodeType, TracebackType)):
             raise InterpreterError(f"Access to '{name}' is not allowed: it is interpreter state.")
         if type(obj) is ModuleType:
             wrapper = self.module_wrappers.get((obj.__name__, name))
-            if wrapper is not None or name not in _RANDOM_SIZES:
-                return value if wrapper is None else wrapper
+            if wrapper is not None:
+                return wrapper
+            if isinstance(value, type) and value in self.standins:
+                return self.standins[value]  # decimal.Decimal: checked, like range and bytes
+            value = self.private.module_value(obj.__name__, name, value)  # random.seed
+            if name not in _RANDOM_SIZES:
+                return value
         return self._method(obj, name, value)
 
     def _method(self, obj: Any, name: str, value: Any) -> Any:
@@ -290,7 +299,7 @@ class Guards:
     def setattr(self, obj: Any, name: str, value: Any) -> None:
         """`obj.name = value` (a plain assignment; the name was checked statically)."""
         if getattr(type(obj), OWNER, None) is not self.token:  # not an instance of our class
-            self.check_writable(obj, name)
+            self.check_writable(obj, name, value)
         setattr(obj, name, value)
 
     def augitem(self, container: Any, key: Any, guard: Any, value: Any) -> None:
@@ -301,12 +310,15 @@ class Guards:
         """`obj.name op= value` with a guarded op; the write is checked like any other."""
         self.setattr(obj, name, guard(self.getattr(obj, name), value))
 
-    def check_writable(self, obj: Any, name: str) -> None:
+    def check_writable(self, obj: Any, name: str, value: Any = None) -> None:
         """Only objects the code made may change: its own classes, their instances and its own
         functions. Everything else is shared with the host: a module, an imported class, a
         tool (`search.fn = ...` would change it for every later agent), a typing alias (which
         writes through to collections.abc)."""
         check_attribute_name(name)
+        if isinstance(obj, decimal.Context):  # the run's own context, or one the code built
+            self.private.check_context_write(name, value)
+            return
         if not self.owns(obj):
             what = f"module '{obj.__name__}'" if isinstance(obj, ModuleType) else _kind(obj)
             raise InterpreterError(
@@ -338,19 +350,21 @@ class Guards:
             self.classes.add(cls)
         return cls
 
-    def metaclass_standin(self, cls: type) -> type:
-        """What the code gets instead of a metaclass (type, abc.ABCMeta, enum.EnumType): the
-        same class for isinstance, but calling it with (name, bases, namespace) is refused,
-        since a namespace dict could hold any dunder (`__del__`, `__index__`) that a class
-        statement may not define. Ordinary classes pass through."""
-        if not (isinstance(cls, type) and issubclass(cls, type)):
+    def standin_for(self, cls: Any) -> Any:
+        """What the code gets for a class it reached by type(x) or from a library function:
+        the stand-in of a checked class (`type(range(1))` is the checked range), or of a
+        metaclass (type, abc.ABCMeta, enum.EnumType), which answers isinstance like the real
+        one but refuses to build a class from (name, bases, namespace): a namespace dict
+        could hold any dunder (`__del__`, `__index__`) that a class statement may not define.
+        Other classes pass through."""
+        if not isinstance(cls, type):
             return cls
         if cls is CheckedMeta:  # type(range), type(type): the stand-ins are classes too
             cls = type
         standin = self.standins.get(cls)
-        if standin is None:
+        if standin is None and issubclass(cls, type):
             standin = self.standins[cls] = checked_type(cls, refuse_class_creation)
-        return standin
+        return cls if standin is None else standin
 
     # -- operators that can build huge values ---------------------------------------------
     def pow(self, base: Any, exponent: Any, modulus: Any = None) -> Any:
@@ -456,7 +470,7 @@ class _Target:
         return self._guards.getattr(self._obj, name)
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self._guards.check_writable(self._obj, name)
+        self._guards.check_writable(self._obj, name, value)
         setattr(self._obj, name, value)
 
     def __delattr__(self, name: str) -> None:

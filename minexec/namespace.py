@@ -97,7 +97,7 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
     names.update(_checked_builtins(guards))
     names["__import__"] = _library_import(guards)
     names["print"] = _printer(output)
-    names.update(tools)
+    names.update({name: _tool_caller(name, tool) for name, tool in tools.items()})
     names["final_answer"] = _final_answer(guards, tools.get("final_answer"))
     names.update(guards.fast_paths())
     names.update(
@@ -156,6 +156,19 @@ def _printer(output: Output) -> Callable[..., None]:
     return print
 
 
+def _tool_caller(name: str, tool: Callable[..., Any]) -> Callable[..., Any]:
+    """The code gets a function that calls the tool, never the host's Tool object: writing
+    `search.fn = ...` or `search.parameters.clear()` would change it for every later agent.
+    A closure's cells sit behind `__closure__`, which the code cannot read."""
+
+    def call_tool(*args: Any, **kwargs: Any) -> Any:
+        return tool(*args, **kwargs)
+
+    call_tool.__name__ = call_tool.__qualname__ = name
+    call_tool.__doc__ = getattr(tool, "description", None) or getattr(tool, "__doc__", None)
+    return call_tool
+
+
 def _final_answer(guards: Guards, tool: Callable[..., Any] | None) -> Callable[[Any], None]:
     def final_answer(answer: Any) -> None:
         """End the run now, with `answer` as its output."""
@@ -191,7 +204,7 @@ def _attribute_builtins(guards: Guards) -> dict[str, Any]:
         return True
 
     def setattr_(obj: Any, name: str, value: Any) -> None:
-        guards.check_writable(obj, name)
+        guards.check_writable(obj, name, value)
         setattr(obj, name, value)
 
     def delattr_(obj: Any, name: str) -> None:
@@ -262,14 +275,17 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
     def type_of(value: Any) -> Any:
         # type(x) may be a metaclass (type(SomeEnum), type(SomeABC), type(type)): hand out
         # its stand-in, never the real one, which could build a class from a dict.
-        return guards.metaclass_standin(type(value))
+        return guards.standin_for(type(value))
 
-    guards.standins[type] = checked_type(type, refuse_class_creation, call=type_of)
+    standins = {
+        range: checked_type(range, check_range),
+        bytes: sized(bytes, "bytes()"),
+        bytearray: sized(bytearray, "bytearray()"),
+        type: checked_type(type, refuse_class_creation, call=type_of),
+    }
+    guards.standins.update(standins)  # type(range(3)) is the checked range, too
     return {
         "format": format_,
         "pow": guards.pow,
-        "range": checked_type(range, check_range),
-        "bytes": sized(bytes, "bytes()"),
-        "bytearray": sized(bytearray, "bytearray()"),
-        "type": guards.standins[type],
+        **{cls.__name__: s for cls, s in standins.items()},
     }

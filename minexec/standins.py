@@ -34,6 +34,12 @@ class CheckedMeta(type):
         cls._check(*args, **kwargs)
         return cls._call(*args, **kwargs)
 
+    def __getattr__(cls, name: str) -> Any:
+        """Class attributes of the real type: `bytes.fromhex`, `Decimal.from_float`."""
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(cls._real, name)
+
     def __instancecheck__(cls, obj: Any) -> bool:
         return isinstance(obj, cls._real)
 

@@ -133,6 +133,7 @@ def _writing_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
         ("enum", "global_enum"): _refused("enum.global_enum", "use the members as E.NAME"),
         ("typing", "clear_overloads"): _refused("typing.clear_overloads", "leave them"),
         ("typing", "dataclass_transform"): _refused("typing.dataclass_transform", "leave it out"),
+        ("decimal", "localcontext"): guards.private.localcontext,
         ("typing", "get_origin"): _bind(_standin_results, guards, typing.get_origin),
         ("typing", "get_args"): _bind(_standin_results, guards, typing.get_args),
     }
@@ -202,8 +203,8 @@ def _standin_results(guards: Guards, function: Callable[..., Any], *args: Any) -
     """typing.get_origin(typing.Type[int]) is the real `type`: hand out its stand-in."""
     result = function(*args)
     if isinstance(result, tuple):
-        return tuple(guards.metaclass_standin(item) for item in result)
-    return guards.metaclass_standin(result)
+        return tuple(guards.standin_for(item) for item in result)
+    return guards.standin_for(result)
 
 
 def _json_indent_checked(guards: Guards, function: Callable[..., Any], *a: Any, **kw: Any) -> Any:
