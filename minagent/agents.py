@@ -161,7 +161,13 @@ class MultiStepAgent:
     ) -> None:
         self.model = model if model is not None else LocalModel()
         self.config = replace(config or AgentConfig(), **overrides)
-        self.tools = {t.name: t for t in [*tools, *(a.as_tool() for a in managed_agents)]}
+        every_tool = [*tools, *(agent.as_tool() for agent in managed_agents)]
+        names = [t.name for t in every_tool]
+        twice = sorted({name for name in names if names.count(name) > 1})
+        if twice:
+            # One tool per name: the model would silently lose all but the last.
+            raise AgentError(f"more than one tool is named {twice[0]!r}: rename one")
+        self.tools = {t.name: t for t in every_tool}
         self.step_callbacks = list(step_callbacks)
         self.name, self.description = name, description
         self.display = Display(self.config.verbosity)

@@ -17,7 +17,6 @@ when it ends, however it ends.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import shlex
 import sys
@@ -29,46 +28,14 @@ from minagent.agents import EXECUTORS, AgentConfig, AgentError, CodeAgent, ToolC
 from minagent.display import VERBOSITY_LEVELS
 from minagent.messages import user
 from minagent.models import LiteLLMModel, LocalModel, Model, ModelError
-from minagent.tools import Tool
+from minagent.tools import Tool, ToolSpecError, load_tools
 
 MCP_EXAMPLE = '--mcp "python -m minagent.servers.revenue"'
-
-
-class ToolSpecError(ValueError):
-    """A ``module:attr`` spec that does not name tools; the message says what to write."""
 
 
 class CommandLineError(Exception):
     """Options we cannot act on (an --mcp server that does not start, two tools of one
     name); the message says what to do."""
-
-
-def load_tools(spec: str) -> list[Tool]:
-    """The Tool, or list of Tools, that a ``module:attr`` spec names.
-
-    Example: ``load_tools("my_tools:tools")`` -> ``[add, shout]`` (``tools`` in my_tools.py)
-
-    Raises:
-        ToolSpecError: the spec is not ``module:attr``, cannot be imported, or does not
-            name a Tool or a list of Tools.
-    """
-    module_name, _, attr = spec.partition(":")
-    if not module_name or not attr:
-        raise ToolSpecError(
-            f"{spec!r} is not a module:attr spec; write e.g. my_tools:tools for the Tool "
-            "or list of Tools named tools in my_tools.py"
-        )
-    try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as err:
-        raise ToolSpecError(f"cannot load {spec!r}: {err}") from None
-    tools = [target] if isinstance(target, Tool) else target
-    if not isinstance(tools, (list, tuple)) or not all(isinstance(t, Tool) for t in tools):
-        raise ToolSpecError(
-            f"{spec!r} is not a Tool or a list of Tools (it is {type(target).__name__}); "
-            "make a function a Tool with the @tool decorator"
-        )
-    return list(tools)
 
 
 def start_mcp_server(command_line: str, stack: ExitStack) -> list[Tool]:

@@ -47,7 +47,7 @@ from mcp.server.lowlevel import Server
 from mcp.server.stdio import stdio_server
 
 from minagent.schema import JSON_TYPES
-from minagent.tools import Tool
+from minagent.tools import Tool, ToolSpecError, load_tools
 
 # Seconds a server may take to start and list its tools before we give up on it. Generous:
 # a real server may load a model or open a database (a Python one takes ~2 s just to import).
@@ -413,15 +413,11 @@ def main_serve_tools(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) != 1 or ":" not in argv[0]:
         return _usage_error("usage: minagent serve-tools module:attr (a Tool or a list of Tools)")
-    module_name, _, attr = argv[0].partition(":")
     try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as err:
-        return _usage_error(f"minagent serve-tools: cannot load {argv[0]!r}: {err}")
-    tools = [target] if isinstance(target, Tool) else target
-    if not isinstance(tools, (list, tuple)) or not all(isinstance(t, Tool) for t in tools):
-        return _usage_error(f"minagent serve-tools: {argv[0]!r} is not a Tool or a list of Tools")
-    serve(tools, name=module_name)
+        tools = load_tools(argv[0])
+    except ToolSpecError as err:
+        return _usage_error(f"minagent serve-tools: {err}")
+    serve(tools, name=argv[0].partition(":")[0])
     return 0
 
 

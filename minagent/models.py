@@ -256,16 +256,16 @@ class LocalModel:
 
         # Message objects, not dicts: render() hands templates tool-call arguments as dicts.
         history = from_dicts(messages)
-        prefill = history.pop().content if history[-1].role == "assistant" else None
-        prompt = render(
+        prefill = history[-1].role == "assistant"
+        return render(
             self.chat_template,
             history,
             tools=tools,
-            add_generation_prompt=True,
+            add_generation_prompt=not prefill,
+            continue_final_message=prefill,
             bos_token=self._token_text(self.llm.token_bos()),
             eos_token=self._token_text(self.llm.token_eos()),
         )
-        return prompt + (prefill or "")
 
     def _token_text(self, token: int) -> str:
         return self.llm.detokenize([token], special=True).decode("utf-8", errors="replace")

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import importlib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -50,10 +51,12 @@ __all__ = [
     "MAX_QUOTED_CHARS",
     "Tool",
     "ToolArgumentError",
+    "ToolSpecError",
     "ToolCallParseError",
     "ToolDefinitionError",
     "check_value",
     "function_to_schema",
+    "load_tools",
     "parse_tool_calls",
     "tool",
 ]
@@ -276,3 +279,35 @@ def tool(fn: Callable[..., Any] | None = None, *, name: str | None = None) -> An
     if fn is None:
         return lambda function: Tool.from_function(function, name=name)
     return Tool.from_function(fn, name=name)
+
+
+class ToolSpecError(ValueError):
+    """A ``module:attr`` spec that does not name tools; the message says what to write."""
+
+
+def load_tools(spec: str) -> list[Tool]:
+    """The Tool, or list of Tools, that a ``module:attr`` spec names.
+
+    Example: ``load_tools("my_tools:tools")`` -> ``[add, shout]`` (``tools`` in my_tools.py)
+
+    Raises:
+        ToolSpecError: the spec is not ``module:attr``, cannot be imported, or does not
+            name a Tool or a list of Tools.
+    """
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ToolSpecError(
+            f"{spec!r} is not a module:attr spec; write e.g. my_tools:tools for the Tool "
+            "or list of Tools named tools in my_tools.py"
+        )
+    try:
+        target = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as err:
+        raise ToolSpecError(f"cannot load {spec!r}: {err}") from None
+    tools = [target] if isinstance(target, Tool) else target
+    if not isinstance(tools, (list, tuple)) or not all(isinstance(t, Tool) for t in tools):
+        raise ToolSpecError(
+            f"{spec!r} is not a Tool or a list of Tools (it is {type(target).__name__}); "
+            "make a function a Tool with the @tool decorator"
+        )
+    return list(tools)

@@ -328,3 +328,9 @@ def test_config_is_typed_and_unknown_options_fail():
 def test_config_limits_are_checked_when_the_agent_is_built(option, message):
     with pytest.raises(ValueError, match=message):
         agent_with([], **option)
+
+
+def test_two_tools_of_one_name_are_refused():
+    twin = tool(name="add")(multiply.fn)
+    with pytest.raises(AgentError, match="more than one tool is named 'add'"):
+        agent_with([], tools=(add, twin))
