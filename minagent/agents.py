@@ -12,8 +12,9 @@ the run: they become the observation, so the model sees its mistake and can fix 
 model that keeps failing (`AgentModelError`) stops a run.
 
 Example:
-    >>> agent = CodeAgent(model=ScriptedModel(["```python\\nfinal_answer(17 * 23 + 5)\\n```"]))
-    >>> agent.run("What is 17 * 23 + 5?")
+    >>> from minagent.models import ScriptedModel
+    >>> model = ScriptedModel(["```python\\nfinal_answer(17 * 23 + 5)\\n```"])
+    >>> CodeAgent(model=model, executor="local", verbosity=0).run("What is 17 * 23 + 5?")
     396
 """
 

@@ -10,8 +10,12 @@ Verbosity: 0 prints nothing (tests), 1 the trace above, 2 also the model's own w
 (its thoughts around the code, its plans) and the run's totals.
 
 Example:
-    >>> Display(verbosity=0).step(step)   # prints nothing
-    >>> replay(Memory.from_json(saved))   # prints the whole saved run
+    >>> from minagent.memory import Memory, Step
+    >>> run = Memory("You solve tasks.", "What is 2 + 2?")
+    >>> run.steps.append(Step("action", 1, code="final_answer(2 + 2)", is_final_answer=True,
+    ...                       final_answer=4))
+    >>> Display(verbosity=0).step(run.steps[0])   # verbosity 0 prints nothing
+    >>> replay(Memory.from_json(run.to_json()), verbosity=0)
 """
 
 from __future__ import annotations
