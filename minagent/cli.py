@@ -95,7 +95,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-steps", type=int, default=AgentConfig.max_steps)
     run.add_argument("--imports", default="", help="extra authorised imports: math,re,...")
     run.add_argument(
-        "--executor", choices=EXECUTORS, default="local", help="where code runs (CodeAgent)"
+        "--executor",
+        choices=EXECUTORS,
+        default=EXECUTORS[0],
+        help="where code runs (CodeAgent): sandbox (default; bubblewrap, else a child process "
+        "with a warning), process, local (this process), tree (unit 04's interpreter)",
     )
     run.add_argument(
         "--tools",
