@@ -83,6 +83,8 @@ class AgentConfig:
     "Longer observations are cut in the middle: small models have small contexts."
     verbosity: int = 1
     "0 prints nothing (tests), 1 prints the trace, 2 also the model's thoughts and plans."
+    point_out_repeats: bool = True
+    "Tell the model when a step repeats an earlier step's action and result exactly."
 
     def __post_init__(self) -> None:
         # Catch a bad setting when the agent is built, not halfway through a run.
@@ -215,7 +217,7 @@ class MultiStepAgent:
             # The model wrote something we could not parse or run: tell it what went wrong.
             step.error = truncate(str(err), self.config.max_observation_chars)
         step.observation = truncate(step.observation, self.config.max_observation_chars)
-        step.repeats = self.repeated_step(step)
+        step.repeats = self.repeated_step(step) if self.config.point_out_repeats else None
         step.duration = time.monotonic() - started
         return step
 

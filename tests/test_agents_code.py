@@ -265,3 +265,11 @@ def test_the_same_code_with_a_new_result_is_not_a_repetition():
     assert agent.run("count") == 3
     # The last two steps run the same code, but n changed in between: not a loop.
     assert [s.repeats for s in agent.memory.steps] == [None, None, None, None]
+
+
+def test_pointing_out_repeats_can_be_switched_off_to_measure_it():
+    same = code("print(17 * 23 + 5)")
+    agent = agent_with([same, same, code("final_answer(396)")], point_out_repeats=False)
+    agent.run("What is 17 * 23 + 5?")
+    assert [s.repeats for s in agent.memory.steps] == [None, None, None]
+    assert "You already did" not in agent.model.calls[2][-1].content
