@@ -1,12 +1,23 @@
 """Process isolation: the same GuardedInterpreter, run in a child process under OS limits.
 
 The guards refuse the bombs they can see; this is the second wall for the ones they cannot (a
-memory-hungry loop, a C extension that spins). The child is `python -m
-minexec.worker` (see its docstring for the protocol); it sets RLIMIT_AS,
-RLIMIT_CPU (per run), RLIMIT_FSIZE and RLIMIT_NPROC on itself, and the parent kills it when a
-run overstays its wall-clock timeout. When a limit kills the child, `run` raises
-ChildKilledError naming the limit, and the next run starts a fresh child (the state is lost,
-and the message says so).
+memory-hungry loop, a C extension that spins) and for what no in-process guard can stop: a
+C-level crash. Deeply nested data (`zip` or `slice` nested a million deep, `hash` of a deep
+tuple) overflows the C stack and kills the process that runs it with SIGSEGV; in process,
+that is the host. Here it is the child: the parent survives, `run` raises ChildKilledError
+with `limit="stack"`, and the next run starts a fresh child.
+
+The child is `python -m minexec.worker` (see its docstring for the protocol); it sets
+RLIMIT_AS, RLIMIT_CPU (per run), RLIMIT_FSIZE and RLIMIT_NPROC on itself (limits.py), and the
+parent kills it when a run overstays its wall-clock timeout. When a limit kills the child,
+`run` raises ChildKilledError naming the limit, and the next run starts a fresh child (the
+state is lost, and the message says so).
+
+What this mode is, and is not: resource isolation. As root, the child runs as an
+unprivileged user (nobody, through setpriv), so RLIMIT_NPROC holds and root's files and the
+parent's /proc/<pid>/environ are out of reach, and an audit hook refuses writes, processes
+and sockets. But code that got past the guards still reads whatever that user may read and
+reaches the network, loopback included. For a security boundary use the sandbox (sandbox.py).
 
 Process mode needs a POSIX system (Linux, macOS): it selects on pipes and reads exit signals.
 
@@ -27,10 +38,10 @@ import dataclasses
 import os
 import pickle
 import select
-import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -38,6 +49,7 @@ from typing import Any
 from .budgets import Budgets
 from .core import RunResult
 from .errors import BudgetExceededError, InterpreterError
+from .limits import can_drop_root, describe_exit, drop_root_prefix
 from .protocol import receive_bytes, safe_loads, send
 
 WALL_CLOCK_GRACE_SECONDS = 2.0
@@ -46,25 +58,22 @@ WALL_CLOCK_GRACE_SECONDS = 2.0
 START_TIMEOUT_SECONDS = 30.0
 """Seconds the child may take to start and import the interpreter."""
 
-_SIGNAL_LIMITS = {
-    getattr(signal, name): reason
-    for name, reason in {
-        "SIGXCPU": ("cpu", "it used up its CPU time (RLIMIT_CPU)"),
-        "SIGXFSZ": ("file size", "it tried to write a file (RLIMIT_FSIZE)"),
-        "SIGKILL": ("memory", "it was killed, most likely for using too much memory"),
-        "SIGSEGV": ("crash", "it crashed (segmentation fault)"),
-    }.items()
-    if hasattr(signal, name)  # POSIX signals: this module still imports on Windows
-}
-
 
 class ChildKilledError(BudgetExceededError):
     """The child process died or was killed; `limit` names why ("timeout", "cpu", ...)."""
 
 
-def worker_command() -> list[str]:
-    """The default command that starts a worker: this Python, `-m minexec.worker`."""
-    return [sys.executable, "-m", "minexec.worker"]
+def worker_command(*options: str) -> list[str]:
+    """The default command that starts a worker: this Python, `-m minexec.worker`, as an
+    unprivileged user when we are root (limits.drop_root_prefix)."""
+    if not can_drop_root():
+        warnings.warn(
+            "running as root without setpriv (util-linux): the worker runs as root, so the "
+            "process limit does not hold and it can read every file",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return [*drop_root_prefix(), sys.executable, "-m", "minexec.worker", *options]
 
 
 def worker_env() -> dict[str, str]:
@@ -201,9 +210,7 @@ class ProcessInterpreter:
         child = self._child
         code = child.wait() if child is not None else None
         self.close()
-        # A launcher in between (bubblewrap) reports "killed by signal N" as exit status 128 + N.
-        signum = -code if code and code < 0 else code - 128 if code and code > 128 else 0
-        limit, why = _SIGNAL_LIMITS.get(signum, ("crash", f"exit status {code}"))
+        limit, why = describe_exit(code)
         return ChildKilledError(
             f"The child process running the code stopped: {why}. Its variables are lost; "
             "use less memory or time per step.",

@@ -7,13 +7,19 @@ the sandbox behind Flatpak, which gives the child
 
 - a read-only view of the system and of the virtual environment (`--ro-bind / /`), with the
   places that hold people's files hidden under empty in-memory folders (home folders, the
-  project folder, the host's /tmp), and one private writable folder, `SANDBOX_HOME`;
+  project folder, the host's /tmp). The guarded worker writes nothing, so it gets no
+  writable folder at all: a guard escape finds no disk or tmpfs to fill (RLIMIT_FSIZE bounds
+  one file, not 150,000 symlinks). guards=False and the grader's kernels get one private
+  writable folder, `SANDBOX_HOME`, and a /tmp of PRIVATE_TMP_BYTES;
 - its own network namespace: no interfaces but an unconfigured loopback, so even a server
   on the host's 127.0.0.1 is out of reach;
 - its own PID namespace (host processes are invisible, and the whole tree dies with it),
   its own IPC and hostname, a new session (no typing into our terminal via TIOCSTI).
 
-The OS limits are the worker's own (worker.apply_limits), so they hold here too. Where bwrap
+The OS limits are the worker's own (limits.apply_limits), so they hold here too; as root the
+code runs as nobody (limits.drop_root_prefix). A C-level crash (a stack overflow from data
+nested a million deep) kills only the child: the parent reports ChildKilledError with
+`limit="stack"`. Where bwrap
 is missing or cannot start (macOS, a container without user namespaces), SandboxInterpreter
 falls back to the process mode with a SandboxFallbackWarning, never silently; `strict=True`
 raises SandboxUnavailable instead.
@@ -34,27 +40,28 @@ Example:
 
 from __future__ import annotations
 
-import ast
-import errno
 import functools
-import io
 import os
-import pickle
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import redirect_stdout
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from minexec.budgets import MAX_CHILD_PROCESSES, Budgets
+from minexec import worker
+from minexec.budgets import Budgets
+from minexec.limits import UNPRIVILEGED_UID, drop_root_prefix, is_root
 from minexec.process import ProcessInterpreter, worker_command
-from minexec.protocol import receive_bytes, send, to_blob
-from minexec.worker import arm_cpu
+from minexec.worker import Session
+
+__all__ = [
+    "SANDBOX_FILE_BYTES", "SANDBOX_HOME", "UNPRIVILEGED_UID", "SandboxFallbackWarning",
+    "SandboxInterpreter", "SandboxUnavailable", "bwrap_command", "drop_root_prefix", "hand_over",
+    "project_root", "sandbox_problem", "wrap_kernel_command",
+]  # fmt: skip
 
 SANDBOX_HOME = "/home/sandbox"
 """Where the private writable folder appears inside the sandbox (also its cwd and $HOME)."""
@@ -70,9 +77,13 @@ SANDBOX_FILE_BYTES = 64 * 1024 * 1024
 """guards=False: largest file the code may write (RLIMIT_FSIZE); its folder is private, so
 unlike the guarded worker (which may write nothing) it can keep results there."""
 
-UNPRIVILEGED_UID = 65534
-"""The user (nobody) that sandboxed code runs as when we are root: the kernel does not apply
-RLIMIT_NPROC to uid 0, so as root a fork bomb would not be stopped by the process limit."""
+PRIVATE_TMP_BYTES = 64 * 1024 * 1024
+"""Size of each writable in-memory folder (/tmp, /var/tmp): tmpfs lives in the host's memory,
+and RLIMIT_FSIZE bounds one file, not how many (symlinks are not counted at all)."""
+
+HIDDEN_TMPFS_BYTES = 1024 * 1024
+"""Size of the read-only in-memory folders that hide people's files (they hold only the
+folders made to show the Python installation through them)."""
 
 PROBE_TIMEOUT_SECONDS = 10.0
 """Seconds the start-up probe of bwrap may take before we call it broken."""
@@ -91,10 +102,6 @@ class SandboxFallbackWarning(RuntimeWarning):
 # -- is bubblewrap usable? -------------------------------------------------------------------
 
 
-def _is_root() -> bool:
-    return os.geteuid() == 0
-
-
 def sandbox_problem() -> str | None:
     """Why bwrap cannot sandbox code here, or None when it can.
 
@@ -104,7 +111,7 @@ def sandbox_problem() -> str | None:
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return "bwrap is not on the PATH"
-    if _is_root() and shutil.which("setpriv") is None:
+    if is_root() and shutil.which("setpriv") is None:
         return "running as root needs setpriv (util-linux) to drop to an unprivileged user"
     return _probe(bwrap)
 
@@ -141,7 +148,7 @@ def _namespace_args(setuid: bool = False) -> list[str]:
     """
     args = ["--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     args += ["--hostname", "sandbox", "--die-with-parent"]
-    if _is_root():
+    if is_root():
         args += ["--cap-drop", "ALL"]
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"] if setuid else []
     return args
@@ -195,6 +202,7 @@ def bwrap_command(
     hidden: Iterable[str] = (),
     new_session: bool = True,
     setuid: bool = False,
+    read_only: bool = False,
 ) -> list[str]:
     """The `bwrap ...` prefix that runs a command with `workdir` as its only writable folder.
 
@@ -205,6 +213,8 @@ def bwrap_command(
         new_session: start a new session (setsid); the grader passes False so that the
             interrupt it sends the kernel's process group still reaches the kernel.
         setuid: as root, keep what setpriv needs to switch to UNPRIVILEGED_UID.
+        read_only: nothing writable at all, not even `workdir` or /tmp (the guarded worker
+            writes nothing, so a guard escape finds no file system to fill with symlinks).
 
     Example:
         bwrap_command("/tmp/w") + ["python", "-c", "print(1)"]
@@ -212,8 +222,9 @@ def bwrap_command(
     covered = hidden_paths(hidden)
     args = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/"]
     for folder in covered:
-        mode = "1777" if folder in PRIVATE_TMP else "0755"
-        args += ["--perms", mode, "--tmpfs", folder]
+        private = folder in PRIVATE_TMP and not read_only
+        mode, size = ("1777", PRIVATE_TMP_BYTES) if private else ("0755", HIDDEN_TMPFS_BYTES)
+        args += ["--perms", mode, "--size", str(size), "--tmpfs", folder]
     args += ["--dev", "/dev", "--proc", "/proc"]
     shown: list[str] = []
     for path in readable_paths():
@@ -225,11 +236,12 @@ def bwrap_command(
             shown.append(path)
     for path in dict.fromkeys(os.path.realpath(p) for p in writable):
         args += _expose(path, path, covered, "--bind")
-    args += _expose(os.path.realpath(workdir), mount_at, covered, "--bind")
+    bind = "--ro-bind" if read_only else "--bind"
+    args += _expose(os.path.realpath(workdir), mount_at, covered, bind)
     for folder in covered:
         # Hidden folders are empty and read-only (a write there fails, rather than vanishing
         # into memory); /tmp stays a private scratch space. Mounts inside keep their own mode.
-        args += [] if folder in PRIVATE_TMP else ["--remount-ro", folder]
+        args += [] if folder in PRIVATE_TMP and not read_only else ["--remount-ro", folder]
     args += _namespace_args(setuid) + (["--new-session"] if new_session else [])
     return args + ["--chdir", mount_at, "--setenv", "HOME", mount_at, "--"]
 
@@ -246,18 +258,6 @@ def hand_over(folder: Path | str, uid: int = UNPRIVILEGED_UID) -> None:
     for path in [Path(folder), *Path(folder).rglob("*")]:
         os.chown(path, uid, uid)
     Path(folder).chmod(0o711)
-
-
-def drop_root_prefix(uid: int = UNPRIVILEGED_UID) -> list[str]:
-    """As root: the prefix that runs a command as `uid` (by default nobody) with setpriv, so
-    that RLIMIT_NPROC applies (the kernel never applies it to root); as anyone else: [].
-
-    Example: drop_root_prefix() -> ["/usr/bin/setpriv", "--reuid=65534", ..., "--"] as root
-    """
-    if not _is_root():
-        return []
-    setpriv = shutil.which("setpriv") or "setpriv"
-    return [setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
 
 # -- the interpreter -------------------------------------------------------------------------
@@ -305,15 +305,16 @@ class SandboxInterpreter(ProcessInterpreter):
             command = worker_command()
         else:
             module = "minexec.worker" if guards else "minexec.sandbox"
-            command = [*self._prefix(), sys.executable, "-m", module]
+            command = [*self._prefix(read_only=guards), sys.executable, "-m", module]
         super().__init__(authorized_imports, tools, budgets, command)
 
-    def _prefix(self) -> list[str]:
-        if _is_root():
+    def _prefix(self, read_only: bool) -> list[str]:
+        if is_root():
             # The code runs as nobody: it must be able to write (and enter) its folder.
             hand_over(self.workdir)
-            return [*bwrap_command(self.workdir, setuid=True), *drop_root_prefix()]
-        return bwrap_command(self.workdir)
+            command = bwrap_command(self.workdir, setuid=True, read_only=read_only)
+            return [*command, *drop_root_prefix()]
+        return bwrap_command(self.workdir, read_only=read_only)
 
 
 # -- the grader's hook -----------------------------------------------------------------------
@@ -348,9 +349,9 @@ def wrap_kernel_command(
         writable=[str(path) for path in writable],
         hidden=[str(path) for path in hidden],
         new_session=False,
-        setuid=_is_root(),
+        setuid=is_root(),
     )
-    for folder in [workdir, *writable] if _is_root() else []:
+    for folder in [workdir, *writable] if is_root() else []:
         hand_over(folder, uid)
     # ipykernel watches for its parent (the grader's pid) to change; in its own PID namespace
     # its parent is bwrap's init, pid 1, which it takes for "the grader has exited". Without
@@ -361,93 +362,11 @@ def wrap_kernel_command(
 # -- plain Python in the sandbox (guards=False) ----------------------------------------------
 
 
-def _limit_hit(error: BaseException, budgets: Budgets) -> tuple[str, str] | None:
-    """(limit, explanation) when an OS limit of the sandbox caused `error`, else None."""
-    if isinstance(error, MemoryError):
-        return "memory", f"out of memory: the sandbox allows {budgets.memory_mb} MiB (RLIMIT_AS)"
-    if isinstance(error, BlockingIOError):
-        return "processes", "cannot start a process: the sandbox allows none (RLIMIT_NPROC)"
-    if isinstance(error, OSError) and error.errno == errno.EFBIG:
-        return (
-            "file size",
-            f"file too large: the limit is {SANDBOX_FILE_BYTES} bytes (RLIMIT_FSIZE)",
-        )
-    return None
-
-
-def run_plain(namespace: dict[str, Any], code: str, budgets: Budgets) -> dict:
-    """Run code as ordinary Python in `namespace`; the result message a worker sends back.
-
-    The value of a last bare expression is the output, as in the interpreter. An error that
-    an OS limit caused (MemoryError from RLIMIT_AS, BlockingIOError from RLIMIT_NPROC) names
-    that limit: `limit` in the message, BudgetExceededError on the host.
-    """
-    printed = io.StringIO()
-    try:
-        with redirect_stdout(printed):
-            output = _exec_with_value(namespace, code)
-    except BaseException as error:  # noqa: BLE001 - every failure is a result
-        hit = _limit_hit(error, budgets)
-        text = f"{type(error).__name__}: {hit[1] if hit else error}"
-        limit = hit[0] if hit else None
-        return {
-            "op": "result",
-            "ok": False,
-            "error": text,
-            "limit": limit,
-            "logs": printed.getvalue(),
-        }
-    return {
-        "op": "result", "ok": True, "output": to_blob(output), "output_repr": repr(output),
-        "logs": printed.getvalue(), "is_final_answer": False,
-    }  # fmt: skip
-
-
-def _exec_with_value(namespace: dict[str, Any], code: str) -> Any:
-    """exec the code; evaluate a last bare expression separately and return its value."""
-    tree = ast.parse(code)
-    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
-    exec(compile(tree, "<sandbox>", "exec"), namespace)
-    if last is None:
-        return None
-    return eval(compile(ast.Expression(last.value), "<sandbox>", "eval"), namespace)
-
-
-def apply_plain_limits(budgets: Budgets) -> None:
-    """worker.apply_limits, except files up to SANDBOX_FILE_BYTES (its folder is private)."""
-    address_space = budgets.memory_mb * 1024 * 1024
-    for limit, value in (
-        (resource.RLIMIT_AS, address_space),
-        (resource.RLIMIT_FSIZE, SANDBOX_FILE_BYTES),
-        (resource.RLIMIT_NPROC, MAX_CHILD_PROCESSES),
-        (resource.RLIMIT_CORE, 0),
-    ):
-        resource.setrlimit(limit, (value, value))
-
-
-def serve_plain(reader: BinaryIO, writer: BinaryIO) -> None:
-    """The worker protocol (see minexec.worker) with plain Python as the runner."""
-    data = receive_bytes(reader)
-    if data is None:
-        return
-    budgets = Budgets(**pickle.loads(data)["budgets"])
-    apply_plain_limits(budgets)
-    namespace: dict[str, Any] = {"__name__": "__main__"}
-    send(writer, {"op": "ready"})
-    while (data := receive_bytes(reader)) is not None:
-        request = pickle.loads(data)
-        if request["op"] == "run":
-            arm_cpu(budgets)
-            send(writer, run_plain(namespace, request["code"], budgets))
-        elif request["op"] == "state":
-            values = {k: (to_blob(v), repr(v)) for k, v in namespace.items() if k[:2] != "__"}
-            send(writer, {"op": "state", "values": values})
-        elif request["op"] == "set_state":
-            namespace.update(request["values"])
-            send(writer, {"op": "ok"})
+def plain_session(init: dict, *_: object) -> Session:
+    """The worker's plain-Python session with the sandbox's file size and no audit hook:
+    only bubblewrap and the OS limits stand between the code and the machine."""
+    return worker.plain_session(init, file_bytes=SANDBOX_FILE_BYTES, hook=False)
 
 
 if __name__ == "__main__":
-    writer = os.fdopen(os.dup(1), "wb")  # the channel; fd 1 goes to stderr, as in the worker
-    os.dup2(2, 1)
-    serve_plain(sys.stdin.buffer, writer)
+    worker.serve(*worker.channel(), plain_session)

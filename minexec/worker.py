@@ -26,78 +26,84 @@ sets, dates, decimals), and values that are not plain data travel as their repr(
     {"op": "state"}                                   {"op": "state", "values": {name: blob}}
     {"op": "set_state", "values": {name: value}}      {"op": "ok"}
 
-OS limits (RLIMIT_AS, RLIMIT_CPU per run, RLIMIT_FSIZE, RLIMIT_NPROC, no core files) are set by
-the worker itself from the init message, so they hold under any launcher; an audit hook
-(block_side_effects) then refuses process, socket, ctypes and file-writing events.
+OS limits (limits.apply_limits: RLIMIT_AS, RLIMIT_CPU per run, RLIMIT_FSIZE, RLIMIT_NPROC, no
+core files) are set by the worker itself from the init message, so they hold under any
+launcher; an audit hook (block_side_effects) then refuses process, socket, ctypes,
+file-writing and introspection events.
+
+What runs the code is a `Session`: the GuardedInterpreter (the default), or, with `--plain`,
+plain Python with no guards, which stands for code that got past every guard. The plain
+session exists so that tests can show what the OS layer alone holds (process.py's limits and
+hook; sandbox.py's bubblewrap); never give it model code. One loop (`serve`) serves both.
+
+This is resource isolation plus a tripwire, not a security boundary: the child runs as an
+unprivileged user when we are root (limits.drop_root_prefix), but it still sees every file
+that user may read, and the network. The boundary is the sandbox (sandbox.py).
 """
 
 from __future__ import annotations
 
-import math
+import ast
+import errno
+import io
 import os
 import pickle
-import resource
 import sys
 from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from .budgets import MAX_CHILD_PROCESSES, MAX_FILE_BYTES, Budgets
 from .core import GuardedInterpreter
 from .errors import BudgetExceededError, InterpreterError
+from .limits import apply_limits, arm_cpu
 from .protocol import receive_bytes, send, to_blob
-
-
-def apply_limits(budgets: Budgets) -> None:
-    """OS limits for this process; CPU time is armed per run in `arm_cpu`."""
-    address_space = budgets.memory_mb * 1024 * 1024
-    limits = {
-        resource.RLIMIT_AS: address_space,
-        resource.RLIMIT_FSIZE: MAX_FILE_BYTES,
-        resource.RLIMIT_NPROC: MAX_CHILD_PROCESSES,
-        resource.RLIMIT_CORE: 0,
-    }
-    for limit, value in limits.items():
-        try:
-            resource.setrlimit(limit, (value, value))
-        except (ValueError, OSError):  # macOS refuses some (RLIMIT_AS): the others still hold
-            print(f"minagent worker: could not set resource limit {limit}", file=sys.stderr)
-
 
 BLOCKED_AUDIT_EVENTS = (
     "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork", "os.forkpty", "os.kill",
     "os.killpg", "os.remove", "os.unlink", "os.rmdir", "os.rename", "os.mkdir", "os.chmod",
-    "os.chown", "os.truncate", "subprocess.Popen", "pty.spawn", "socket.", "ctypes.",
-    "shutil.", "webbrowser.open", "urllib.Request", "ftplib.", "smtplib.", "http.client.",
+    "os.chown", "os.truncate", "os.symlink", "os.link", "os.mkfifo", "os.mknod", "os.utime",
+    "subprocess.Popen", "pty.spawn", "socket.", "ctypes.", "shutil.", "webbrowser.open",
+    "urllib.Request", "ftplib.", "smtplib.", "http.client.", "gc.get_objects",
+    "gc.get_referrers", "gc.get_referents", "sys._getframe", "sys._current_frames",
+    "sys.settrace", "sys.setprofile",
 )  # fmt: skip
-"""Audit events (PEP 578) the worker refuses once it serves: a third wall behind the guards
-and the OS limits. Reading files stays allowed (imports need it); writing does not."""
+"""Audit events (PEP 578) the worker refuses once it serves: a tripwire behind the guards
+and the OS limits. Reading files stays allowed (imports need it); writing does not. The
+introspection events are the roads to the hook function itself (gc finds every object,
+frames hold every local). `_posixsubprocess.fork_exec` raises no event: RLIMIT_NPROC, which
+holds once the worker does not run as root, stops it."""
 
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+_HOOK_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 
 
 def block_side_effects() -> None:
-    """Install an audit hook that refuses processes, sockets, ctypes and file writes."""
+    """Install an audit hook that refuses processes, sockets, ctypes, writes and introspection.
+
+    Everything the hook consults is bound once, here, into immutable locals of its closure:
+    it reads no module global at call time, so rewriting this module's globals (or
+    builtins.PermissionError) does not switch it off.
+    """
+    blocked = tuple(BLOCKED_AUDIT_EVENTS)
+    hook_attributes = _HOOK_ATTRIBUTES
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
+    refusal, text, number = PermissionError, str, int
 
     def hook(event: str, args: tuple) -> None:
-        if event.startswith(BLOCKED_AUDIT_EVENTS) or (event == "open" and _writes(args)):
-            raise PermissionError(f"{event} is not allowed in the interpreter's worker process")
+        refuse = event.startswith(blocked)
+        if event == "open" and len(args) >= 3:
+            mode, flags = args[1], args[2]
+            if type(mode) is text:
+                refuse = "w" in mode or "a" in mode or "x" in mode or "+" in mode
+            else:
+                refuse = type(flags) is number and bool(flags & write_flags)
+        elif event == "object.__setattr__" and len(args) >= 2:
+            refuse = args[1] in hook_attributes  # a function's code, as in hook.__code__ = ...
+        if refuse:
+            raise refusal(f"{event} is not allowed in the interpreter's worker process")
 
     sys.addaudithook(hook)
-
-
-def _writes(args: tuple) -> bool:
-    mode, flags = (args[1], args[2]) if len(args) >= 3 else (None, 0)
-    if isinstance(mode, str):
-        return any(letter in mode for letter in "wax+")
-    return bool((flags or 0) & _WRITE_FLAGS)
-
-
-def arm_cpu(budgets: Budgets) -> None:
-    """Allow `cpu_seconds` more CPU time from now (RLIMIT_CPU counts the process lifetime)."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    used = math.ceil(usage.ru_utime + usage.ru_stime)
-    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-    resource.setrlimit(resource.RLIMIT_CPU, (used + budgets.cpu_seconds, hard))
 
 
 def tool_proxy(name: str, reader: BinaryIO, writer: BinaryIO) -> Callable[..., Any]:
@@ -119,6 +125,46 @@ def tool_proxy(name: str, reader: BinaryIO, writer: BinaryIO) -> Callable[..., A
 
     call_in_parent.__name__ = name
     return call_in_parent
+
+
+@dataclass
+class Session:
+    """What serves the requests: runs code, and holds the variables between runs."""
+
+    run: Callable[[str], dict]
+    """Run one snippet; return the result message."""
+    variables: dict[str, Any]
+    """The code's variables: reported on "state", updated on "set_state"."""
+    budgets: Budgets
+
+
+def guarded_session(init: dict, reader: BinaryIO, writer: BinaryIO) -> Session:
+    """The GuardedInterpreter, with the OS limits and the audit hook set once it is built."""
+    budgets = Budgets(**init["budgets"])
+    tools = {name: tool_proxy(name, reader, writer) for name in init["tool_names"]}
+    interpreter = GuardedInterpreter(init["authorized_imports"], tools=tools, budgets=budgets)
+    apply_limits(
+        memory_bytes=budgets.memory_mb * 2**20,
+        file_bytes=MAX_FILE_BYTES,
+        processes=MAX_CHILD_PROCESSES,
+    )
+    block_side_effects()
+    return Session(lambda code: run_one(interpreter, code), interpreter.state, budgets)
+
+
+def plain_session(init: dict, file_bytes: int = MAX_FILE_BYTES, hook: bool = True) -> Session:
+    """Plain Python under the same OS limits (and, by default, the same audit hook): what
+    code that escaped the guards could do. For tests and demos of the OS layer only."""
+    budgets = Budgets(**init["budgets"])
+    apply_limits(
+        memory_bytes=budgets.memory_mb * 2**20,
+        file_bytes=file_bytes,
+        processes=MAX_CHILD_PROCESSES,
+    )
+    if hook:
+        block_side_effects()
+    namespace: dict[str, Any] = {"__name__": "__main__"}
+    return Session(lambda code: run_plain(namespace, code, budgets, file_bytes), namespace, budgets)
 
 
 def run_one(interpreter: GuardedInterpreter, code: str) -> dict:
@@ -143,39 +189,101 @@ def run_one(interpreter: GuardedInterpreter, code: str) -> dict:
     }
 
 
-def serve(reader: BinaryIO, writer: BinaryIO) -> None:
-    """Answer requests until the parent closes stdin."""
+def run_plain(namespace: dict[str, Any], code: str, budgets: Budgets, file_bytes: int) -> dict:
+    """Run code as ordinary Python in `namespace`; the result message a worker sends back.
+
+    The value of a last bare expression is the output, as in the interpreter. An error that
+    an OS limit caused (MemoryError from RLIMIT_AS, BlockingIOError from RLIMIT_NPROC) names
+    that limit: `limit` in the message, BudgetExceededError on the host.
+    """
+    printed = io.StringIO()
+    try:
+        with redirect_stdout(printed):
+            output = _exec_with_value(namespace, code)
+    except BaseException as error:  # noqa: BLE001 - every failure is a result
+        hit = _limit_hit(error, budgets, file_bytes)
+        text = f"{type(error).__name__}: {hit[1] if hit else error}"
+        limit = hit[0] if hit else None
+        logs = printed.getvalue()
+        return {"op": "result", "ok": False, "error": text, "limit": limit, "logs": logs}
+    return {
+        "op": "result", "ok": True, "output": to_blob(output), "output_repr": repr(output),
+        "logs": printed.getvalue(), "is_final_answer": False,
+    }  # fmt: skip
+
+
+def _limit_hit(error: BaseException, budgets: Budgets, file_bytes: int) -> tuple[str, str] | None:
+    """(limit, explanation) when an OS limit caused `error`, else None."""
+    if isinstance(error, MemoryError):
+        return "memory", f"out of memory: the limit is {budgets.memory_mb} MiB (RLIMIT_AS)"
+    if isinstance(error, BlockingIOError):
+        return "processes", "cannot start a process: none are allowed (RLIMIT_NPROC)"
+    if isinstance(error, OSError) and error.errno == errno.EFBIG:
+        return "file size", f"file too large: the limit is {file_bytes} bytes (RLIMIT_FSIZE)"
+    return None
+
+
+def _exec_with_value(namespace: dict[str, Any], code: str) -> Any:
+    """exec the code; evaluate a last bare expression separately and return its value."""
+    tree = ast.parse(code)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    exec(compile(tree, "<sandbox>", "exec"), namespace)
+    if last is None:
+        return None
+    return eval(compile(ast.Expression(last.value), "<sandbox>", "eval"), namespace)
+
+
+def serve(
+    reader: BinaryIO,
+    writer: BinaryIO,
+    start: Callable[[dict, BinaryIO, BinaryIO], Session] = guarded_session,
+) -> None:
+    """Answer requests until the parent closes stdin; `start` builds the session from init."""
     data = receive_bytes(reader)
     if data is None:
         return
-    init = pickle.loads(data)
-    budgets = Budgets(**init["budgets"])
-    tools = {name: tool_proxy(name, reader, writer) for name in init["tool_names"]}
-    interpreter = GuardedInterpreter(init["authorized_imports"], tools=tools, budgets=budgets)
-    apply_limits(budgets)
-    block_side_effects()
+    session = start(pickle.loads(data), reader, writer)
     send(writer, {"op": "ready"})
     while (data := receive_bytes(reader)) is not None:
         request = pickle.loads(data)
         if request["op"] == "run":
-            arm_cpu(budgets)
-            send(writer, run_one(interpreter, request["code"]))
+            arm_cpu(session.budgets.cpu_seconds)
+            send(writer, session.run(request["code"]))
         elif request["op"] == "state":
-            values = {name: (to_blob(v), repr(v)) for name, v in interpreter.state.items()}
+            names = (name for name in session.variables if not name.startswith("__"))
+            values = {name: _reported(session.variables[name]) for name in list(names)}
             send(writer, {"op": "state", "values": values})
         elif request["op"] == "set_state":
-            interpreter.state.update(request["values"])
+            session.variables.update(request["values"])
             send(writer, {"op": "ok"})
 
 
-def main() -> None:
-    """Entry point: keep the real stdout for the channel, send fd 1 to stderr."""
+def _reported(value: Any) -> tuple[bytes | None, str]:
+    try:
+        text = repr(value)
+    except Exception as error:  # noqa: BLE001 - a broken __repr__ must not kill the worker
+        text = f"<repr failed: {type(error).__name__}>"
+    return to_blob(value), text
+
+
+def channel() -> tuple[BinaryIO, BinaryIO]:
+    """(reader, writer) for the protocol: stdin, and the real stdout, while fd 1 goes to
+    stderr so that nothing a library prints can corrupt the channel."""
     writer = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     sys.dont_write_bytecode = True  # RLIMIT_FSIZE is 0: no .pyc files
-    serve(sys.stdin.buffer, writer)
+    return sys.stdin.buffer, writer
+
+
+def main(argv: list[str]) -> None:
+    """Entry point: `python -m minexec.worker [--plain]`."""
+    reader, writer = channel()
+    if "--plain" in argv:
+        serve(reader, writer, lambda init, *_: plain_session(init))
+    else:
+        serve(reader, writer)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

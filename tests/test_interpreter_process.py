@@ -183,7 +183,7 @@ def test_a_launcher_prefix_can_start_the_worker() -> None:
     from minexec.process import worker_command
 
     command = [shutil.which("env") or "/usr/bin/env", *worker_command()]
-    assert worker_command()[1:] == ["-m", "minexec.worker"]
+    assert worker_command()[-3:] == [sys.executable, "-m", "minexec.worker"]
     with ProcessInterpreter(command=command) as interpreter:
         assert interpreter.run("6 * 7").output == 42
     assert sys.executable in command
