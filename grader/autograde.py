@@ -268,7 +268,12 @@ def _last_error(log: str) -> str:
 
 
 def collect(root: Path, unit: str, db: str, student: str, graded: dict) -> NotebookResult:
-    """Scores from the gradebook at `db` grouped into exercises with messages and hints."""
+    """Scores from the gradebook at `db` grouped into exercises with messages and hints.
+
+    Raises SubmissionError when the gradebook disagrees with the source's points or with what
+    the graded notebook's test cells earned: a kernel without the sandbox runs as the grader's
+    user and could have written to the gradebook (a trigger that rewrites every score).
+    """
     from nbgrader.api import Gradebook
 
     _, source = read_notebook(source_notebook(root, unit))
@@ -282,23 +287,51 @@ def collect(root: Path, unit: str, db: str, student: str, graded: dict) -> Noteb
         for c in source["cells"]
         if c.get("metadata", {}).get("nbgrader", {}).get("solution")
     ]
+    points = {
+        c["metadata"]["nbgrader"]["grade_id"]: float(c["metadata"]["nbgrader"]["points"])
+        for c in source["cells"]
+        if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+    }
     outputs = {
         c["metadata"]["nbgrader"]["grade_id"]: c.get("outputs", [])
         for c in graded["cells"]
         if c.get("metadata", {}).get("nbgrader", {}).get("grade_id")
     }
+    earned = test_scores(graded)
     exercises: dict[str, ExerciseResult] = {}
     with Gradebook(f"sqlite:///{db}") as gb:
         submission = gb.find_submission_notebook(unit, unit, student)
-        max_score = float(submission.max_score)
-        for grade in sorted(submission.grades, key=lambda g: order.get(g.name, len(order))):
-            test = TestResult(grade.name, float(grade.score or 0), float(grade.max_score))
-            if not test.passed:
-                test.message = failure_message(outputs.get(grade.name, [])) or "no points"
-            name = exercise_of(grade.name, functions)
-            exercise = exercises.setdefault(name, ExerciseResult(name, [], hints.get(name, "")))
-            exercise.tests.append(test)
-    return NotebookResult(unit, "", list(exercises.values()), max_score=max_score)
+        grades = [(g.name, g.auto_score, float(g.max_score)) for g in submission.grades]
+    for name, score, max_points in sorted(grades, key=lambda g: order.get(g[0], len(order))):
+        if max_points != points.get(name) or (name in earned and score != earned[name]):
+            raise SubmissionError(
+                f"the gradebook does not match the graded notebook at {name} (did the notebook "
+                "write to it? grade with the sandbox on)"
+            )
+        test = TestResult(name, float(score or 0), max_points)
+        if not test.passed:
+            test.message = failure_message(outputs.get(name, [])) or "no points"
+        function = exercise_of(name, functions)
+        exercise = exercises.setdefault(
+            function, ExerciseResult(function, [], hints.get(function, ""))
+        )
+        exercise.tests.append(test)
+    return NotebookResult(unit, "", list(exercises.values()), max_score=sum(points.values()))
+
+
+def test_scores(graded: dict) -> dict[str, float]:
+    """What each test cell of an autograded notebook earned, by nbgrader's rule (an error or
+    stderr output: zero, else full points), from the notebook the grader itself wrote."""
+    import nbformat
+    from nbgrader.utils import determine_grade
+
+    from grader.execute import is_test_cell
+
+    scores = {}
+    for cell in nbformat.from_dict(graded).cells:
+        if is_test_cell(cell):
+            scores[cell.metadata.nbgrader.grade_id] = determine_grade(cell)[0]
+    return scores
 
 
 def resolve_notebook(path: Path) -> Path:

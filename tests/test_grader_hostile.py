@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grader_helpers import REPO, UNIT, make_course, with_solution
+from grader_helpers import REPO, UNIT, make_course, needs_bwrap, with_solution
 from rich.console import Console
 
 from grader.autograde import SubmissionError, autograde_in, grade_notebook, read_notebook
@@ -72,6 +72,15 @@ print("test_add passed\\ntest_word_count passed\\n4/4 points")
 sys.stdout = sys.stderr = open("/dev/null", "w")
 """,
 }
+
+# A process that leaves the kernel's session and process group, so that killing the group
+# misses it.
+ESCAPE_MARK = "agents-grader-escape-test"
+ESCAPE = (
+    "import subprocess, sys\n"
+    f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)  # {ESCAPE_MARK}'],"
+    " start_new_session=True)"
+)
 
 SNEAKY_STR = """
 class Sneaky(str):
@@ -147,6 +156,18 @@ def processes_in(folder: Path) -> list[int]:
     return found
 
 
+def processes_running(marker: str) -> list[int]:
+    """Processes whose command line holds `marker`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and marker in Path(f"/proc/{entry}/cmdline").read_text():
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
 def grade_clean(path: Path, scratch: Path):
     """Grade `path`; check it is byte-identical afterwards and nothing is left behind."""
     before = path.read_bytes()
@@ -185,6 +206,23 @@ def test_solved_notebook_with_hooks_keeps_its_points(course, scratch, tmp_path):
     assert result.full_marks
 
 
+def test_forged_gradebook_is_refused(released, scratch, tmp_path):
+    # Without the sandbox the kernel runs as the grader's user: it finds the scratch gradebook
+    # (its folder is autograded/<student>/<unit>/) and plants a trigger that gives full points.
+    source = (
+        "import os, sqlite3\n"
+        "db = sqlite3.connect(os.path.join(os.getcwd(), '..', '..', '..', 'gradebook.db'))\n"
+        "db.execute('CREATE TRIGGER forge AFTER UPDATE ON grade BEGIN UPDATE grade SET "
+        "auto_score = (SELECT max_score FROM grade_cells WHERE id = NEW.cell_id), "
+        "manual_score = 100 WHERE id = NEW.id; END')\n"
+        "db.commit()"
+    )
+    path = write(with_attack(released, source), tmp_path)
+    with pytest.raises(SubmissionError, match="gradebook does not match"):
+        grade_notebook(path, limits=LIMITS)
+    assert processes_in(scratch) == [] and list(scratch.iterdir()) == []
+
+
 def test_kernel_exit_in_a_test_scores_zero(released, scratch, tmp_path):
     source = "import os\n\ndef add(a, b):\n    os._exit(0)"
     result = grade_clean(write(answered(released, source), tmp_path), scratch)
@@ -193,13 +231,22 @@ def test_kernel_exit_in_a_test_scores_zero(released, scratch, tmp_path):
 
 
 def test_escaped_process_is_killed(released, scratch, tmp_path):
-    source = (
-        "import subprocess, sys\n"
-        "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'],"
-        " start_new_session=True)"
-    )
-    result = grade_clean(write(with_attack(released, source), tmp_path), scratch)
+    result = grade_clean(write(with_attack(released, ESCAPE), tmp_path), scratch)
     assert result.score == 0
+    assert processes_running(ESCAPE_MARK) == []
+
+
+@needs_bwrap
+def test_sandboxed_kernel_leaves_nothing_behind(released, scratch, tmp_path):
+    from grader.kernel import configure_sandbox, use_launch_hook
+
+    configure_sandbox("require")
+    try:
+        result = grade_clean(write(with_attack(released, ESCAPE), tmp_path), scratch)
+    finally:
+        use_launch_hook(None)
+    assert result.score == 0
+    assert processes_running(ESCAPE_MARK) == []
 
 
 def test_kernel_runtime_folder_is_removed(released, scratch, tmp_path):
