@@ -134,14 +134,21 @@ class LimitedKernelManager(AsyncKernelManager):
 
     _workdir: str | None = None
     _runtime: tempfile.TemporaryDirectory | None = None
+    _hooked = False
 
     async def _async_pre_start_kernel(self, **kw):  # type: ignore[no-untyped-def]
         # nbclient passes the notebook's folder as `cwd`; the launch hook needs it.
         self._workdir = kw.get("cwd") or os.getcwd()
-        if _launch_hook is not None:
-            # Unix sockets and the connection file in a folder of their own, with a short path
-            # (a socket path has at most 107 bytes); removed when this manager is.
-            self._runtime = tempfile.TemporaryDirectory(prefix="agents-kernel-")
+        # A folder of the kernel's own, removed at shutdown. It holds an empty IPython profile
+        # folder: the kernel must not run the startup files or config of the grader's
+        # ~/.ipython (code that would run before the grader's guard, planted there by an
+        # earlier submission graded without the sandbox).
+        self._runtime = tempfile.TemporaryDirectory(prefix="agents-kernel-")
+        kw["env"] = {**(kw.get("env") or os.environ), "IPYTHONDIR": self._runtime.name}
+        self._hooked = _launch_hook is not None
+        if self._hooked:
+            # Unix sockets and the connection file there too, with a short path (a socket path
+            # has at most 107 bytes).
             self.transport = "ipc"
             self.ip = os.path.join(self._runtime.name, "ipc")
             self.connection_file = os.path.join(self._runtime.name, "kernel.json")
@@ -150,7 +157,7 @@ class LimitedKernelManager(AsyncKernelManager):
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
         """The kernelspec's command, wrapped: python kernel_launch.py ... -- [hook ...] kernel."""
         kernel = super().format_kernel_cmd(extra_arguments)
-        if _launch_hook is not None and self._runtime is not None:
+        if _launch_hook is not None and self._hooked and self._runtime is not None:
             workdir = Path(self._workdir or os.getcwd())
             kernel = _launch_hook(kernel, workdir, writable=[self._runtime.name])
         return [
@@ -163,7 +170,7 @@ class LimitedKernelManager(AsyncKernelManager):
             f"--file-size-bytes={self.file_size_bytes}",
             f"--max-processes={self.max_processes if self.own_user else 0}",
             *(["--quiet"] if self.quiet else []),
-            *(["--sandboxed"] if self._runtime is not None else []),
+            *(["--sandboxed"] if self._hooked else []),
             "--",
             *kernel,
         ]
@@ -171,7 +178,7 @@ class LimitedKernelManager(AsyncKernelManager):
     @property
     def own_user(self) -> bool:
         """Whether the kernel runs as a user of its own: sandboxed while the grader is root."""
-        return self._runtime is not None and os.geteuid() == 0
+        return self._hooked and os.geteuid() == 0
 
     @property
     def process_group(self) -> int | None:

@@ -26,6 +26,7 @@ Example (what the grader sends, and what comes back):
 
 import ast
 import builtins
+import dataclasses
 import sys
 
 FILENAME = "<test cell>"
@@ -104,9 +105,9 @@ def _plain_key(value):
 def equal(a, b, depth=0):
     """`a == b` where a built-in value is only ever equal to a built-in value of the same kind:
     an object whose `__eq__` always says True, or a str subclass that does, equals nothing the
-    test wrote down. Containers are compared item by item the same way; two objects of other
-    classes (a dataclass, a Message) by their fields when they are dataclasses of one type, else
-    by their own `__eq__`.
+    test wrote down. Containers are compared item by item the same way; dataclass instances
+    (a Message) only to instances of the very same class, field by field, whatever `__eq__`
+    the class has now; two objects of other classes by their own `__eq__`.
 
     Example: equal(AlwaysEqual(), 3) -> False; equal(3, 3.0) -> True; equal([1, "a"], [1, "a"])
     """
@@ -125,14 +126,18 @@ def equal(a, b, depth=0):
     if _is_one_of(kind_a, SETS) or _is_one_of(kind_b, SETS):
         both = _is_one_of(kind_a, SETS) and _is_one_of(kind_b, SETS)
         return both and _equal_items([(x, None) for x in a], [(y, None) for y in b], depth)
-    fields = type.__getattribute__(kind_a, "__dict__").get("__dataclass_fields__")
-    if kind_a is kind_b and type(fields) is dict:
-        return all(
-            equal(object.__getattribute__(a, name), object.__getattribute__(b, name), depth + 1)
-            for name, field in fields.items()
-            if getattr(field, "compare", True)
+    if _is_dataclass(kind_a) or _is_dataclass(kind_b):
+        # A subclass of a dataclass could bring an __eq__ that always says True.
+        return kind_a is kind_b and all(
+            equal(object.__getattribute__(a, f.name), object.__getattribute__(b, f.name), depth + 1)
+            for f in _fields(kind_a)
+            if f.compare
         )
     return a == b
+
+
+_is_dataclass = dataclasses.is_dataclass
+_fields = dataclasses.fields
 
 
 def _equal_items(a, b, depth):

@@ -21,10 +21,11 @@ from grader.classrun import discover, student_ids
 from grader.course import CourseError, find_course_root
 from grader.execute import bounded_size, cap_content
 from grader.feedback import print_feedback
+from grader.kernel_guard import contains, equal
 from grader.limits import Limits
 from grader.results import plain_text
 
-pytestmark = pytest.mark.slow
+slow = pytest.mark.slow
 LIMITS = Limits(cell_timeout=10, notebook_timeout=60)
 
 # Each attack goes in a cell of its own right after the notebook's first code cell.
@@ -178,12 +179,14 @@ def grade_clean(path: Path, scratch: Path):
     return result
 
 
+@slow
 @pytest.mark.parametrize("attack", sorted(ATTACKS))
 def test_attack_cell_scores_zero(attack, released, scratch, tmp_path):
     result = grade_clean(write(with_attack(released, ATTACKS[attack]), tmp_path), scratch)
     assert (result.score, result.max_score) == (0, 4)
 
 
+@slow
 def test_always_equal_answers_score_zero(released, scratch, tmp_path):
     nb = answered(released, SNEAKY_STR + "def add(a, b):\n    return Sneaky('3')")
     nb = answered(
@@ -193,12 +196,14 @@ def test_always_equal_answers_score_zero(released, scratch, tmp_path):
     assert (result.score, result.max_score) == (0, 4)
 
 
+@slow
 def test_subclass_holding_the_right_value_still_passes(released, scratch, tmp_path):
     source = "class Points(int):\n    pass\n\ndef add(a, b):\n    return Points(a + b)"
     result = grade_clean(write(answered(released, source), tmp_path), scratch)
     assert result.score == 1 and result.exercises[0].passed
 
 
+@slow
 def test_solved_notebook_with_hooks_keeps_its_points(course, scratch, tmp_path):
     solution = nbformat.read(course / "solutions" / UNIT / f"{UNIT}.ipynb", as_version=4)
     nb = with_attack(solution, ATTACKS["ast_transformers"] + ATTACKS["input_transformers_cleanup"])
@@ -206,6 +211,7 @@ def test_solved_notebook_with_hooks_keeps_its_points(course, scratch, tmp_path):
     assert result.full_marks
 
 
+@slow
 def test_forged_gradebook_is_refused(released, scratch, tmp_path):
     # Without the sandbox the kernel runs as the grader's user: it finds the scratch gradebook
     # (its folder is autograded/<student>/<unit>/) and plants a trigger that gives full points.
@@ -223,6 +229,20 @@ def test_forged_gradebook_is_refused(released, scratch, tmp_path):
     assert processes_in(scratch) == [] and list(scratch.iterdir()) == []
 
 
+@slow
+def test_grader_ipython_profile_is_not_loaded(released, scratch, tmp_path, monkeypatch):
+    # An earlier submission graded without the sandbox could have planted a startup file in the
+    # grader's own IPython profile: it would run before the guard.
+    marker = tmp_path / "startup-ran"
+    startup = tmp_path / "ipython" / "profile_default" / "startup"
+    startup.mkdir(parents=True)
+    (startup / "00-plant.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    result = grade_clean(write(released, tmp_path / "work"), scratch)
+    assert result.score == 0 and not marker.exists()
+
+
+@slow
 def test_kernel_exit_in_a_test_scores_zero(released, scratch, tmp_path):
     source = "import os\n\ndef add(a, b):\n    os._exit(0)"
     result = grade_clean(write(answered(released, source), tmp_path), scratch)
@@ -230,12 +250,14 @@ def test_kernel_exit_in_a_test_scores_zero(released, scratch, tmp_path):
     assert "KernelDied" in result.exercises[0].message
 
 
+@slow
 def test_escaped_process_is_killed(released, scratch, tmp_path):
     result = grade_clean(write(with_attack(released, ESCAPE), tmp_path), scratch)
     assert result.score == 0
     assert processes_running(ESCAPE_MARK) == []
 
 
+@slow
 @needs_bwrap
 def test_sandboxed_kernel_leaves_nothing_behind(released, scratch, tmp_path):
     from grader.kernel import configure_sandbox, use_launch_hook
@@ -249,6 +271,7 @@ def test_sandboxed_kernel_leaves_nothing_behind(released, scratch, tmp_path):
     assert processes_running(ESCAPE_MARK) == []
 
 
+@slow
 def test_kernel_runtime_folder_is_removed(released, scratch, tmp_path):
     from grader.kernel import use_launch_hook
 
@@ -261,6 +284,7 @@ def test_kernel_runtime_folder_is_removed(released, scratch, tmp_path):
     assert result.score == 0
 
 
+@slow
 def test_huge_traceback_and_metadata_are_capped(course, released, scratch, tmp_path):
     source = (
         "class Huge(Exception):\n"
@@ -291,6 +315,7 @@ def test_cap_content_cuts_every_part():
     assert bounded_size(content, 10**6) < 10_000
 
 
+@slow
 def test_learner_text_is_shown_as_plain_text(released, scratch, tmp_path):
     message = "\x1b]0;pwned\x07\x1b[2J[bold green]passed[/] \x1b]8;;http://evil\x07link\x1b]8;;\x07"
     source = f"def add(a, b):\n    raise ValueError({message!r})"
@@ -302,10 +327,41 @@ def test_learner_text_is_shown_as_plain_text(released, scratch, tmp_path):
     assert "\x1b]" not in out.getvalue() and "\x1b[2J" not in out.getvalue()
 
 
+def test_equal_compares_built_in_values_by_exact_kind():
+    namespace: dict = {}
+    exec(SNEAKY_STR + ALWAYS_EQUAL, namespace)
+    sneaky, always = namespace["Sneaky"], namespace["AlwaysEqual"]
+    assert not equal(always(), 3) and not equal(3, always()) and not equal(sneaky("x"), "y")
+    assert not equal([always()], [3]) and not equal({"k": sneaky("a")}, {"k": "b"})
+    assert equal(sneaky("abc"), "abc") and equal(3, 3.0) and equal(True, 1)
+    assert equal({"a": [1, (2, "b")]}, {"a": [1, (2, "b")]}) and not equal([1], (1,))
+    assert not contains("a", sneaky("b")) and contains("b", sneaky("abc"))
+    assert not contains(3, [always()]) and contains("k", {"k": 1})
+
+
+def test_equal_compares_dataclasses_field_by_field():
+    from dataclasses import dataclass
+
+    @dataclass
+    class Message:
+        role: str
+        content: str
+
+    class Forged(Message):
+        def __eq__(self, other):
+            return True
+
+    assert equal(Message("user", "hi"), Message("user", "hi"))
+    assert not equal(Forged("user", "no"), Message("user", "hi"))
+    Message.__eq__ = lambda self, other: True  # a learner patches the class itself
+    assert not equal(Message("user", "no"), Message("user", "hi"))
+
+
 def test_plain_text_strips_escapes_and_controls():
     assert plain_text("\x1b]0;title\x1b\\a\x1b[31mb\x9bc\u202ed\x07e\tf\n") == "abcde\tf\n"
 
 
+@slow
 def test_course_root_never_comes_from_the_submission(released, tmp_path, monkeypatch):
     monkeypatch.delenv("AGENTS_GRADE_ROOT")
     evil = tmp_path / "evil"
