@@ -59,6 +59,10 @@ MAX_DECIMAL_DIGITS = 100_000
 MAX_IDLE_OPERATIONS = 100_000
 """Operations allowed to sandbox code that the host calls between runs (a `__repr__`, say)."""
 
+IDLE_TIMEOUT_SECONDS = 2.0
+"""Wall-clock seconds sandbox code may run, in all, when the host calls it between runs (a
+`__repr__` of slow steps, each under the operation budget, when the host shows the output)."""
+
 MEMORY_GROWTH_MB = 1024
 """How far this process's resident memory may grow during one run (read by the watchdog)."""
 
@@ -100,6 +104,8 @@ class Budgets:
     """Largest decimal precision and exponent (the run's context, Decimal("1e...") literals)."""
     max_idle_operations: int = MAX_IDLE_OPERATIONS
     """Operations sandbox code may perform when the host calls it between runs."""
+    idle_timeout: float = IDLE_TIMEOUT_SECONDS
+    """Wall-clock seconds sandbox code may run when the host calls it between runs."""
     memory_growth_mb: int = MEMORY_GROWTH_MB
     """Growth of resident memory allowed during one run, in MiB."""
     memory_mb: int = MEMORY_MB
@@ -215,6 +221,7 @@ class Meter:
         """Pay for the next batch of loop iterations; raise if a budget has run out."""
         if self.stopped is not None:
             raise self.stopped
+        self._start_idle_clock()
         if self.ops_left < TICKET_BATCH:  # take back what tick() holds but has not used
             self.ops_left += max(self._read_countdown(), 0)
             self._set_countdown(0)
@@ -272,11 +279,18 @@ class Meter:
         if self.stopped is not None:
             self._set_countdown(-1)
             raise self.stopped
+        self._start_idle_clock()
         if self.ops_left <= 0 or self.memory_exceeded or time.monotonic() > self.deadline:
             self.exceeded()
         step = min(CHECK_EVERY, self.ops_left)
         self.ops_left -= step
         self._set_countdown(step - 1)  # this call is the first of the new batch
+
+    def _start_idle_clock(self) -> None:
+        """Between runs there is no deadline until the host first calls sandbox code; from
+        then on, `idle_timeout` seconds for all such calls until the next run."""
+        if not self.in_run and self.deadline == math.inf:
+            self.deadline = time.monotonic() + self.budgets.idle_timeout
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()
@@ -302,8 +316,9 @@ class Meter:
                 )
             else:
                 limit = "timeout"
+                seconds = self.budgets.timeout if self.in_run else self.budgets.idle_timeout
                 text = (
-                    f"Reached the time limit of {self.budgets.timeout:g} seconds. "
+                    f"Reached the time limit of {seconds:g} seconds. "
                     "Make the code do less work in one step."
                 )
             error = BudgetExceededError(text, limit=limit)

@@ -25,7 +25,7 @@ from .imports import ImportPolicy
 from .namespace import Output, build_builtins
 from .rewrite import FILENAME, compile_guarded
 from .validate import check_tool_names, validate
-from .wrappers import module_wrappers
+from .wrappers import method_wrappers, module_wrappers
 
 _HIDDEN_KEYS = ("__builtins__", "__name__")
 
@@ -56,6 +56,7 @@ class GuardedInterpreter:
         self._meter = Meter(self.budgets)
         self._guards = Guards(ImportPolicy(self.authorized_imports), self._meter, self.budgets)
         self._guards.module_wrappers = module_wrappers(self._guards)
+        self._guards.method_wrappers = method_wrappers(self._guards)
         self._output = Output(self.budgets.max_output_chars)
         self._last: Any = None
         self._builtins = build_builtins(self._guards, dict(tools or {}), self._output)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import collections
 import decimal
 import math
+import numbers
 import operator
 import random
 import re
@@ -68,6 +69,16 @@ _RANDOM_SIZES = {  # method -> (keyword, position, unit) of its size argument
 _SPEC_NUMBER = re.compile(r"\d+")
 
 
+SMALL_INT_BITS = 4096
+"""Ints below this many bits divide at full speed: no division of theirs can be slow."""
+
+MAX_DIVISION_WORK = 2**42
+"""Largest bits(a) * bits(b) for a // b, a % b, divmod, gcd: about a second in C."""
+
+MAX_POW_MOD_WORK = 2**40
+"""Largest bits(exponent) * bits(modulus)**2 for pow(a, b, m): a 4096-bit RSA step is 2**36."""
+
+
 def as_int(value: Any) -> int | None:
     """The exact int behind a value, or None: an int subclass may override `>` or
     bit_length() to lie to a guard, but operator.index() hands back a plain int."""
@@ -105,12 +116,16 @@ class Guards:
         self.standins: dict[type, type] = self.private.standins()
         self.formatter = _SafeFormatter(self)
         self.module_wrappers: dict[tuple[str, str], Any] = {}  # filled by wrappers.py
+        # (class, method name) -> factory(receiver, method) of a checked method; wrappers.py
+        self.method_wrappers: dict[tuple[type, str], Any] = {}
 
     def fast_paths(self) -> dict[str, Any]:
         """The hottest guards as closures (cheaper to call than bound methods), each starting
         with the one check that lets ordinary values straight through to CPython."""
-        watched, slow_mul, slow_mod = self._watched, self.mul, self.mod
+        watched, slow_mul, slow_mod, slow_add = self._watched, self.mul, self.mod, self.add
+        slow_floordiv = self.floordiv
         max_bits = self.budgets.max_int_bits
+        numbers = (int, float)
 
         def getattr_(obj: Any, name: str) -> Any:
             # The rewriter sends the names in WATCHED_NAMES to `watched_getattr` instead,
@@ -132,15 +147,41 @@ class Guards:
             return slow_mul(left, right)
 
         def mod(left: Any, right: Any) -> Any:
-            if type(left) is int or type(left) is float:
-                return left % right  # arithmetic, not a format string
+            if type(left) is float or (
+                type(left) is int and type(right) is int and left.bit_length() < SMALL_INT_BITS
+            ):
+                return left % right  # arithmetic, not a format string, and a small dividend
             return slow_mod(left, right)
+
+        def floordiv(left: Any, right: Any) -> Any:
+            if type(left) is not int or left.bit_length() < SMALL_INT_BITS:
+                return left // right
+            return slow_floordiv(left, right)
+
+        def add(left: Any, right: Any) -> Any:
+            if type(left) in numbers:
+                return left + right  # a number never concatenates
+            return slow_add(left, right)
+
+        def iadd(left: Any, right: Any) -> Any:
+            if type(left) in numbers:
+                return left + right
+            return slow_add(left, right, operator.iadd)
+
+        def imul(left: Any, right: Any) -> Any:
+            if type(left) is int and type(right) is int:
+                return mul(left, right)
+            return slow_mul(left, right, operator.imul)
 
         return {
             "__mg_getattr__": getattr_,
             "__mg_getattr_watched__": watched_getattr,
             "__mg_mul__": mul,
             "__mg_mod__": mod,
+            "__mg_add__": add,
+            "__mg_floordiv__": floordiv,
+            "__mg_iadd__": iadd,
+            "__mg_imul__": imul,
         }
 
     # -- attributes -----------------------------------------------------------------------
@@ -177,6 +218,13 @@ class Guards:
             return value  # the code's own method: its body is guarded already
         receiver = value.__self__ if type(value) in _BOUND_METHODS else obj
         owner = value.__objclass__ if type(value) in _UNBOUND_METHODS else receiver
+        kind = receiver if isinstance(receiver, type) else type(receiver)
+        for base in kind.__mro__:  # re.Pattern.sub, int.from_bytes, ...: see wrappers.py
+            factory = self.method_wrappers.get((base, name))
+            if factory is not None:
+                if type(value) in _UNBOUND_METHODS:
+                    return self._unbound(name, value)
+                return factory(receiver, value)
         if name in _RANDOM_SIZES and isinstance(receiver, random.Random):
             return self._random_capped(name, value)  # random.choices(k=10**10) and friends
         if name == "elements" and isinstance(receiver, collections.Counter):
@@ -209,6 +257,8 @@ class Guards:
             return self._replace(receiver, value)
         if name == "translate":
             return self._translate(receiver, value)
+        if name == "expandtabs":
+            return self._expandtabs(receiver, value)
         return self._padding(value)
 
     def _translate(self, text: Any, method: Any) -> Any:
@@ -231,7 +281,7 @@ class Guards:
             size = kwargs.get(keyword) if keyword else (args[position] if args else None)
             number = as_int(size)
             if number is not None and unit == "bits":
-                self._check_bits(number, f"random.{name}({number})")
+                self.check_bits(number, f"random.{name}({number})")
             elif number is not None:
                 self.check_items(number, f"random.{name}")
             return method(*args, **kwargs)
@@ -280,17 +330,35 @@ class Guards:
     def _padding(self, method: Any) -> Any:
         """`"a".ljust(10**10)`: check the width before the C method allocates it."""
 
-        def padded(*args: Any) -> Any:
-            for arg in args:
-                number = as_int(arg)
-                if number is not None and number > self.budgets.max_sequence_items:
-                    raise InterpreterError(
-                        f"A width of {number:,} is over the limit of "
-                        f"{self.budgets.max_sequence_items:,} characters."
-                    )
-            return method(*args)
+        def padded(*args: Any, **kwargs: Any) -> Any:
+            # The ints that were checked go to the method, not objects whose __index__ could
+            # answer differently the second time.
+            args = tuple(self._width(arg) for arg in args)
+            kwargs = {key: self._width(value) for key, value in kwargs.items()}
+            return method(*args, **kwargs)
 
         return padded
+
+    def _width(self, value: Any) -> Any:
+        number = None if isinstance(value, (str, bytes)) else as_int(value)
+        if number is not None and number > self.budgets.max_sequence_items:
+            raise InterpreterError(
+                f"A width of {number:,} is over the limit of "
+                f"{self.budgets.max_sequence_items:,} characters."
+            )
+        return value if number is None else number
+
+    def _expandtabs(self, text: Any, method: Any) -> Any:
+        """`s.expandtabs(n)`: every tab may become n spaces."""
+
+        def expandtabs(tabsize: Any = 8) -> Any:
+            size = self._width(tabsize)
+            tab = "\t" if isinstance(text, str) else b"\t"
+            tabs = _base_of(text).count(text, tab)
+            self.check_items(true_len(text) + tabs * max(as_int(size) or 0, 0), "expandtabs")
+            return method(size)
+
+        return expandtabs
 
     def target(self, obj: Any) -> _Target:
         """`obj.name = v` and `del obj.name` go through this proxy (see check_writable)."""
@@ -369,43 +437,98 @@ class Guards:
     # -- operators that can build huge values ---------------------------------------------
     def pow(self, base: Any, exponent: Any, modulus: Any = None) -> Any:
         if modulus is not None:
-            return pow(base, exponent, modulus)
+            return self._pow_mod(base, exponent, modulus)
         power = as_int(exponent)
         if power is not None and power > 1:
             number = as_int(base)
             if number is not None and abs(number) > 1:
                 bits = math.log2(abs(number)) * power
-                self._check_bits(bits, f"{_short(number)} ** {_short(power)}")
+                self.check_bits(bits, f"{_short(number)} ** {_short(power)}")
+                return number**power  # the ints that were checked, not their __index__
+            if isinstance(base, numbers.Rational) and type(base) not in (int, bool):
+                # Fraction(3, 2) ** n: numerator and denominator both grow n times.
+                size = max(abs(as_int(base.numerator) or 0), abs(as_int(base.denominator) or 0))
+                bits = math.log2(max(size, 2)) * power
+                self.check_bits(bits, f"{type(base).__name__} ** {_short(power)}")
             elif number is None and not isinstance(base, (float, complex)):
-                self._check_bits(power, f"{type(base).__name__} ** {_short(power)}")
+                self.check_bits(power, f"{type(base).__name__} ** {_short(power)}")
+            return base**power
         return base**exponent
+
+    def _pow_mod(self, base: Any, exponent: Any, modulus: Any) -> Any:
+        """pow(a, b, m): the time grows with bits(b) * bits(m)**2 (schoolbook, in C)."""
+        values = [as_int(v) for v in (base, exponent, modulus)]
+        if None in values:
+            return pow(base, exponent, modulus)
+        a, b, m = values
+        work = max(b.bit_length(), 1) * max(m.bit_length(), 1) ** 2
+        if work > MAX_POW_MOD_WORK or a.bit_length() > self.budgets.max_int_bits:
+            raise InterpreterError(
+                f"pow() with a {b.bit_length():,}-bit exponent and a {m.bit_length():,}-bit "
+                "modulus would take too long. Use smaller numbers."
+            )
+        return pow(a, b, m)
 
     def lshift(self, value: Any, shift: Any) -> Any:
         number, places = as_int(value), as_int(shift)
-        if number and places is not None:
-            self._check_bits(number.bit_length() + places, f"{_short(number)} << {_short(places)}")
+        if number is not None and places is not None:
+            if number:
+                bits = number.bit_length() + places
+                self.check_bits(bits, f"{_short(number)} << {_short(places)}")
+            return number << places
         return value << shift
 
-    def mul(self, left: Any, right: Any) -> Any:
+    def mul(self, left: Any, right: Any, op: Any = operator.mul) -> Any:
+        """`a * b`. What is checked is what is used: `operator.index` gives a plain int once,
+        and that int, not the object (whose `__index__` could answer 1, then 10**10), goes
+        to the multiplication."""
         if type(left) is int and type(right) is int:  # the fast path: exact ints cannot lie
             if left.bit_length() + right.bit_length() > self.budgets.max_int_bits:
-                self._check_bits(left.bit_length() + right.bit_length(), "this product")
-            return left * right
+                self.check_bits(left.bit_length() + right.bit_length(), "this product")
+            return op(left, right)
         a, b = as_int(left), as_int(right)
         if a is not None and b is not None:
-            self._check_bits(a.bit_length() + b.bit_length(), "this product")
-        elif b is not None and isinstance(left, _SEQUENCES):
+            self.check_bits(a.bit_length() + b.bit_length(), "this product")
+            return op(a, b)
+        if _is_fraction(left) or _is_fraction(right):  # Fraction * Fraction: stdlib code
+            self.check_bits(_rational_bits(left) + _rational_bits(right), "this product")
+        if b is not None and isinstance(left, _SEQUENCES):
             self.check_items(true_len(left) * b, "repetition")
-        elif a is not None and isinstance(right, _SEQUENCES):
+            return op(left, b)
+        if a is not None and isinstance(right, _SEQUENCES):
             self.check_items(true_len(right) * a, "repetition")
-        return left * right
+            return op(a, right)
+        return op(left, right)
+
+    def add(self, left: Any, right: Any, op: Any = operator.add) -> Any:
+        """`a + b` of two sequences: `s = s + s` doubles, and 30 doublings are a billion."""
+        if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+            self.check_items(true_len(left) + true_len(right), "concatenation")
+        return op(left, right)
 
     def mod(self, left: Any, right: Any) -> Any:
         if isinstance(left, (str, bytes, bytearray)):
             self._check_percent_format(left, right)
+        self.check_division(left, right)
         return left % right
 
-    def _check_bits(self, bits: float, what: str) -> None:
+    def floordiv(self, left: Any, right: Any) -> Any:
+        self.check_division(left, right)
+        return left // right
+
+    def check_division(self, left: Any, right: Any) -> None:
+        """Big-int division in C takes about bits(a) * bits(b) steps: a 40-million-bit
+        int(s, 16) divided by half of itself would run for hours in one call."""
+        a, b = as_int(left), as_int(right)
+        if a is not None and b is not None:
+            work = a.bit_length() * b.bit_length()
+            if work > MAX_DIVISION_WORK:
+                raise InterpreterError(
+                    f"Dividing a {a.bit_length():,}-bit number by a {b.bit_length():,}-bit "
+                    "number would take too long. Use smaller numbers."
+                )
+
+    def check_bits(self, bits: float, what: str) -> None:
         if bits > self.budgets.max_int_bits:
             raise InterpreterError(
                 f"{what} would have about {int(bits):,} bits, over the limit of "
@@ -514,6 +637,20 @@ class _SafeFormatter(string.Formatter):
 
     def bound_format_map(self, template: Any) -> Any:
         return lambda mapping: self.vformat(template, (), mapping)
+
+
+def _is_fraction(value: Any) -> bool:
+    return isinstance(value, numbers.Rational) and not isinstance(value, int)
+
+
+def _rational_bits(value: Any) -> int:
+    """The size of a rational number: the bits of the larger of its two parts."""
+    if isinstance(value, int):
+        return value.bit_length()
+    if not isinstance(value, numbers.Rational):
+        return 0
+    parts = (as_int(value.numerator) or 0, as_int(value.denominator) or 0)
+    return max(part.bit_length() for part in parts)
 
 
 def _kind(obj: Any) -> str:

@@ -30,7 +30,7 @@ from .validate import check_attribute_name
 
 SAFE_BUILTINS = (
     "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "complex", "dict", "dir",
-    "divmod", "enumerate", "float", "frozenset", "hash", "hex", "id", "int",
+    "enumerate", "float", "frozenset", "hash", "hex", "id", "int",
     "isinstance", "issubclass", "len", "list", "max", "min", "next", "object", "oct",
     "ord", "repr", "reversed", "round", "set", "slice", "sorted", "str", "super",
     "tuple", "zip", "property", "staticmethod", "classmethod", "NotImplemented", "Ellipsis",
@@ -252,6 +252,10 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
     def format_(value: Any, spec: str = "") -> str:
         return guards.format(value, -1, spec)
 
+    def divmod_(left: Any, right: Any) -> Any:
+        guards.check_division(left, right)  # big ints: as slow as a // b
+        return divmod(left, right)
+
     def sized(real: type, what: str) -> type:
         def check(*args: Any, **kwargs: Any) -> None:
             size = as_int(args[0]) if args else None
@@ -287,5 +291,6 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
     return {
         "format": format_,
         "pow": guards.pow,
+        "divmod": divmod_,
         **{cls.__name__: s for cls, s in standins.items()},
     }

@@ -9,6 +9,8 @@ The changes:
     (a.b, c) = v        ->  (__mg_target__(a).b, c) = v           (the same check, via a proxy)
     a ** b, a << b      ->  __mg_pow__(a, b), __mg_lshift__(a, b) (size checked first)
     a * b, a % b        ->  __mg_mul__(a, b), __mg_mod__(a, b)    (unless a literal makes it safe)
+    a + b, a // b       ->  __mg_add__(a, b), __mg_floordiv__     (unless a literal makes it safe)
+    x += v, x *= v      ->  x = __mg_iadd__(x, v), __mg_imul__    (in place, as Python does)
     f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
     while/def/lambda    ->  __mg_tick__() first                   (operation and time budget)
     for x in xs         ->  for x in __mg_loop__(xs)              (the same, with no call per item)
@@ -32,6 +34,7 @@ WATCHED_NAMES = frozenset(
     {"format", "format_map", "join", "replace", "translate", "to_bytes", "register"}
     | {"choices", "randbytes", "getrandbits", "elements"}
     | {"ljust", "rjust", "center", "zfill", "expandtabs"}
+    | {"from_bytes", "sub", "subn", "expand"}
 )
 """Attribute names whose values the guards may replace (str.format, ljust, random.choices...):
 they go to `__mg_getattr_watched__`, every other name to the leaner `__mg_getattr__`."""
@@ -40,9 +43,13 @@ FILENAME = "<code>"
 """File name the compiled code carries, so error messages can point at the model's line."""
 
 SMALL_FACTOR = 1000
-"""`x * k` and `x % k` with a literal number |k| <= this stay unguarded (fast loops)."""
+"""`k % x` with a literal number |k| <= this stays unguarded: it can only be arithmetic."""
 
-_GUARDED_OPS = {ast.Pow: "__mg_pow__", ast.LShift: "__mg_lshift__", ast.Mult: "__mg_mul__"}
+_GUARDED_OPS = {
+    ast.Pow: "__mg_pow__", ast.LShift: "__mg_lshift__", ast.Mult: "__mg_mul__",
+    ast.Add: "__mg_add__", ast.FloorDiv: "__mg_floordiv__",
+}  # fmt: skip
+_IN_PLACE = {"__mg_mul__": "__mg_imul__", "__mg_add__": "__mg_iadd__"}
 
 
 def _call(name: str, *args: ast.expr) -> ast.Call:
@@ -56,6 +63,12 @@ def _tick() -> ast.Expr:
 def _small_number(node: ast.expr) -> bool:
     value = node.value if isinstance(node, ast.Constant) else None
     return type(value) in (int, float) and abs(value) <= SMALL_FACTOR
+
+
+def _float_literal(node: ast.expr) -> bool:
+    """`x * 0.5`: a float never repeats a sequence. An int literal may: `s * 1000` of a
+    million-item s is a billion items, so `x * 3` is guarded (its guard is one type check)."""
+    return isinstance(node, ast.Constant) and type(node.value) is float
 
 
 class Rewriter(ast.NodeTransformer):
@@ -99,8 +112,14 @@ class Rewriter(ast.NodeTransformer):
             # `fmt % args` can pad a string to any width, and fmt may be any variable,
             # so only a literal number on the left is certain to be arithmetic.
             return None if _small_number(left) else "__mg_mod__"
-        if isinstance(op, ast.Mult) and (_small_number(right) or _small_number(left)):
+        if isinstance(op, ast.FloorDiv) and isinstance(right, ast.Constant):
+            return None  # `n // 2`: linear, however big n is
+        if isinstance(op, ast.Mult) and (_float_literal(right) or _float_literal(left)):
             return None
+        if isinstance(op, ast.Add) and (
+            isinstance(right, ast.Constant) or isinstance(left, ast.Constant)
+        ):
+            return None  # `s + "x"`, `i + 1`: a literal cannot double anything
         return _GUARDED_OPS.get(type(op))
 
     def visit_AugAssign(self, node: ast.AugAssign) -> ast.stmt:
@@ -108,6 +127,7 @@ class Rewriter(ast.NodeTransformer):
         guard = self._guard_for(node.op, node.value, node.target)
         if guard is None:
             return node
+        guard = _IN_PLACE.get(guard, guard)  # `xs += ys` extends the list xs, as in Python
         target, op = node.target, ast.Name(id=guard, ctx=ast.Load())
         if isinstance(target, ast.Name):  # `x op= v` -> `x = guard(x, v)`
             load = ast.Name(id=target.id, ctx=ast.Load())

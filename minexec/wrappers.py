@@ -22,14 +22,17 @@ import itertools
 import json
 import math
 import re
+import statistics
 import sys
+import textwrap
 import time
 import typing
+import unicodedata
 from collections.abc import Callable
 from typing import Any
 
 from .budgets import metered
-from .errors import BudgetExceededError, InterpreterError, Stop
+from .errors import InterpreterError
 from .guards import Guards, as_int, true_len
 from .validate import check_attribute_name
 
@@ -42,12 +45,40 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 _REPEATS = {_sre_constants.MAX_REPEAT, _sre_constants.MIN_REPEAT}
 _POSSESSIVE = getattr(_sre_constants, "POSSESSIVE_REPEAT", None)
-_REGEX_FUNCTIONS = ("compile", "match", "search", "fullmatch", "findall", "finditer", "sub",
-                    "subn", "split")  # fmt: skip
+_REGEX_FUNCTIONS = ("compile", "match", "search", "fullmatch", "findall", "finditer", "split")
 _ITERTOOLS_METERED = ("count", "cycle", "repeat", "product", "permutations", "combinations",
                       "combinations_with_replacement", "accumulate", "islice", "starmap",
                       "zip_longest", "compress", "dropwhile", "takewhile", "filterfalse",
                       "pairwise", "batched")  # fmt: skip
+
+
+def method_wrappers(guards: Guards) -> dict[tuple[type, str], Any]:
+    """The table `Guards` consults for a method, by the class it is bound to: each entry
+    makes a checked version of the method from (receiver, method)."""
+    return {
+        (re.Pattern, "sub"): lambda pattern, _: _bind(_pattern_sub, guards, "sub", pattern),
+        (re.Pattern, "subn"): lambda pattern, _: _bind(_pattern_sub, guards, "subn", pattern),
+        (re.Match, "expand"): lambda match, method: _bind(_expand, guards, match, method),
+        (int, "from_bytes"): lambda cls, method: _bind(_from_bytes, guards, method),
+    }
+
+
+def _from_bytes(
+    guards: Guards, method: Callable[..., Any], data: Any, *args: Any, **kw: Any
+) -> Any:
+    """int.from_bytes(b"\xff" * 10**7) is an 80-million-bit int, past every later check."""
+    if isinstance(data, (bytes, bytearray)):
+        guards.check_bits(8 * true_len(data), "int.from_bytes")
+    return method(data, *args, **kw)
+
+
+def _expand(guards: Guards, match: re.Match, method: Callable[..., Any], template: Any) -> Any:
+    """match.expand("\\g<0>" * n): each group reference copies the match."""
+    if isinstance(template, (str, bytes)):
+        references = template.count("\\" if isinstance(template, str) else b"\\")
+        size = true_len(template) + references * true_len(match.string)
+        guards.check_items(size, "match.expand")
+    return method(template)
 
 
 def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
@@ -78,7 +109,7 @@ def module_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
     for name in _REGEX_FUNCTIONS:
         table[("re", name)] = _bind(_regex_checked, getattr(re, name))
     for name in ("sub", "subn"):
-        table[("re", name)] = _bind(_regex_sub, guards, getattr(re, name))
+        table[("re", name)] = _bind(_regex_sub, guards, name)
     for name in _ITERTOOLS_METERED:
         real = getattr(itertools, name, None)
         if real is None:  # batched is new in 3.12
@@ -106,7 +137,63 @@ def _more_wrappers(guards: Guards) -> dict[tuple[str, str], Any]:
     }
     for name in ("dumps", "dump"):
         table[("json", name)] = _bind(_json_indent_checked, guards, getattr(json, name))
+    table[("textwrap", "indent")] = _bind(_indent, guards)
+    table[("unicodedata", "normalize")] = _bind(_normalize, guards)
+    table[("statistics", "quantiles")] = _bind(_quantiles, guards)
+    table[("math", "lcm")] = _bind(_lcm, guards)
+    for name in ("gcd", "isqrt"):
+        table[("math", name)] = _bind(_big_int_checked, guards, getattr(math, name))
     return table
+
+
+MAX_NORMALIZE_GROWTH = 18
+"""The most characters one character becomes under NFKD/NFKC (U+FDFA becomes 18)."""
+
+
+def _indent(guards: Guards, text: Any, prefix: Any, predicate: Any = None) -> Any:
+    """textwrap.indent puts the prefix on every line: lines x prefix, built in Python."""
+    if isinstance(text, str) and isinstance(prefix, str):
+        lines = str.count(text, "\n") + 1
+        guards.check_items(true_len(text) + lines * true_len(prefix), "textwrap.indent")
+    return textwrap.indent(text, prefix, predicate)
+
+
+def _normalize(guards: Guards, form: Any, text: Any) -> Any:
+    """unicodedata.normalize("NFKD", "\ufdfa" * n) is 18 n characters, built in C."""
+    if isinstance(text, str) and str(form) in ("NFKD", "NFKC"):
+        guards.check_items(true_len(text) * MAX_NORMALIZE_GROWTH, "unicodedata.normalize")
+    return unicodedata.normalize(form, text)
+
+
+def _quantiles(guards: Guards, data: Any, *, n: Any = 4, method: str = "exclusive") -> Any:
+    """statistics.quantiles(data, n=10**8) builds a list of n - 1 cut points."""
+    guards.check_items(as_int(n) or 0, "statistics.quantiles")
+    return statistics.quantiles(data, n=as_int(n) if as_int(n) is not None else n, method=method)
+
+
+def _lcm(guards: Guards, *numbers: Any) -> Any:
+    """math.lcm(*range(1, 10**6)): one C call building a million-bit result by ever slower
+    steps. The result has at most as many bits as its arguments together: check that sum."""
+    bits = sum(abs(as_int(number) or 0).bit_length() for number in numbers)
+    guards.check_bits(bits, "math.lcm of these numbers")
+    return math.lcm(*numbers)
+
+
+def _big_int_checked(guards: Guards, function: Callable[..., Any], *numbers: Any) -> Any:
+    """math.gcd and math.isqrt of huge ints (int(s, 16) of ten million digits) are quadratic."""
+    for number in numbers:
+        guards.check_division(number, number)
+    return function(*numbers)
+
+
+def _json_separators_checked(guards: Guards, separators: Any) -> None:
+    if isinstance(separators, (tuple, list)):
+        width = sum(true_len(part) for part in separators if isinstance(part, str))
+        if width > guards.budgets.max_format_width:
+            raise InterpreterError(
+                f"json separators {width:,} characters long are over the limit of "
+                f"{guards.budgets.max_format_width:,}."
+            )
 
 
 WRITES_ITS_ARGUMENT = (
@@ -209,6 +296,7 @@ def _standin_results(guards: Guards, function: Callable[..., Any], *args: Any) -
 
 def _json_indent_checked(guards: Guards, function: Callable[..., Any], *a: Any, **kw: Any) -> Any:
     """json.dumps(x, indent=10**9) builds the indent string first, in Python, unguarded."""
+    _json_separators_checked(guards, kw.get("separators"))
     indent = kw.get("indent")
     width = true_len(indent) if isinstance(indent, str) else as_int(indent)
     if width is not None and width > guards.budgets.max_format_width:
@@ -234,6 +322,8 @@ def _bind(function: Callable[..., Any], *bound: Any) -> Callable[..., Any]:
     def bound_call(*args: Any, **kwargs: Any) -> Any:
         return function(*bound, *args, **kwargs)
 
+    bound_call.__name__ = getattr(function, "__name__", "function")
+
     return bound_call
 
 
@@ -250,8 +340,7 @@ def _sleep(guards: Guards, seconds: float) -> None:
     left = guards.meter.seconds_left()
     if seconds > left:
         time.sleep(max(left, 0))
-        guards.meter.tick()  # the clock has run out: this raises the timeout
-        raise Stop(BudgetExceededError("time.sleep went past the time limit.", limit="timeout"))
+        guards.meter.exceeded()  # the clock has run out: the timeout, in a run or between runs
     time.sleep(seconds)
 
 
@@ -270,31 +359,54 @@ def _metered_call(guards: Guards, function: Callable[..., Any], *args: Any, **kw
     return metered(function(*args, **kw), guards.meter.tick)
 
 
+_FLAGS_POSITION = {"compile": 0, "search": 1, "match": 1, "fullmatch": 1, "findall": 1,
+                   "finditer": 1, "split": 2}  # fmt: skip
+"""Where the flags come among the arguments after the pattern: `re.split(p, s, 0, re.X)`."""
+
+
 def _regex_checked(function: Callable[..., Any], pattern: Any, *args: Any, **kw: Any) -> Any:
+    position = _FLAGS_POSITION[function.__name__]
+    flags = kw.get("flags", args[position] if len(args) > position else 0)
     if isinstance(pattern, (str, bytes)):
-        _check_pattern(pattern)
+        _check_pattern(pattern, int(flags))  # re.X changes what the pattern means
     return function(pattern, *args, **kw)
 
 
 def _regex_sub(
-    guards: Guards,
-    function: Callable[..., Any],
-    pattern: Any,
-    repl: Any,
-    string: Any,
-    *args: Any,
-    **kw: Any,
+    guards: Guards, name: str, pattern: Any, repl: Any, string: Any, count: Any = 0, flags: Any = 0
 ) -> Any:
-    """re.sub: the result can be as long as matches x replacement; count before building."""
+    """re.sub and re.subn: compile (checked, with the flags), then as Pattern.sub."""
     if isinstance(pattern, (str, bytes)):
-        _check_pattern(pattern)
-    if isinstance(repl, (str, bytes)) and isinstance(string, (str, bytes)):
-        flags = kw.get("flags", 0)
-        matches = len(re.findall(pattern, string, flags=flags)) if true_len(repl) else 0
-        guards.check_items(true_len(string) + matches * true_len(repl), "re.sub")
-    elif callable(repl):
+        _check_pattern(pattern, int(flags))
+    compiled = re.compile(pattern, flags)
+    return _pattern_sub(guards, name, compiled, repl, string, count)
+
+
+def _pattern_sub(
+    guards: Guards, name: str, compiled: re.Pattern, repl: Any, string: Any, count: Any = 0
+) -> Any:
+    """Pattern.sub: the result is the string plus every replacement, and a template's group
+    references (`\\g<0>`) copy whole matches: a template's result is counted match by match
+    first; a function's replacements are counted as they are made, before C joins them."""
+    if isinstance(repl, (str, bytes)) and isinstance(string, (str, bytes, bytearray)):
+        _check_template_sub(guards, compiled, repl, string, as_int(count) or 0)
+    elif callable(repl) and isinstance(string, (str, bytes, bytearray)):
         repl = _counting_replacement(guards, repl, true_len(string))
-    return function(pattern, repl, string, *args, **kw)
+    return getattr(compiled, name)(repl, string, count)
+
+
+def _check_template_sub(
+    guards: Guards, compiled: re.Pattern, template: Any, string: Any, count: int
+) -> None:
+    """The size of a template substitution, counted match by match before C builds it."""
+    references = template.count("\\" if isinstance(template, str) else b"\\")
+    size = true_len(string)
+    for number, match in enumerate(compiled.finditer(string), start=1):
+        guards.meter.tick()
+        size += true_len(template) + references * (match.end() - match.start())
+        guards.check_items(size, "re.sub")
+        if number == count:
+            break
 
 
 def _counting_replacement(guards: Guards, repl: Callable[..., Any], start: int) -> Any:
@@ -312,35 +424,98 @@ def _counting_replacement(guards: Guards, repl: Callable[..., Any], start: int) 
 
 
 @functools.lru_cache(maxsize=256)
-def _check_pattern(pattern: str | bytes) -> None:
-    """Refuse nested unbounded repeats like (a+)+ or (\\w*)*: they backtrack exponentially."""
+def _check_pattern(pattern: str | bytes, flags: int = 0) -> None:
+    """Refuse the shapes that backtrack exponentially (or as a high power of the length):
+
+    - a variable repeat inside another (`(a+)+`, `(\\w*)*`, `(a{1,30}){1,30}`);
+    - a repeat of a part that holds an unbounded `.` (`(.*a){12}$`: n**12 ways to split);
+    - alternatives inside an unbounded repeat that can start the same way (`(a|a)+$`,
+      `(a|ab)+`: the parser turns both into an empty alternative after a common prefix).
+
+    The parse is Python's own (with the flags, so re.X counts), and every construct that holds
+    a subpattern is walked: groups, atomic groups, lookarounds, conditionals.
+    """
     try:
-        parsed = _sre_parser.parse(pattern)
+        parsed = _sre_parser.parse(pattern, flags)
     except re.error:
         return  # let re raise its own, clearer error
-    if _nested_repeat(parsed, inside=False):
+    if _backtracks(list(parsed), outer=None):
         raise InterpreterError(
-            "This regular expression nests one unbounded repeat inside another (like (a+)+), "
-            "which can take exponential time. Rewrite it without the nesting."
+            "This regular expression can take exponential time: it nests one variable repeat "
+            "in another (like (a+)+ or (.*a){12}), or repeats alternatives that can match the "
+            "same text (like (a|ab)+). Rewrite it without the nesting."
         )
 
 
-def _nested_repeat(items: Any, inside: bool) -> bool:
+def _backtracks(items: list, outer: tuple | None) -> bool:
+    """Walk a parsed pattern; `outer` is the (low, high) of the nearest enclosing repeat."""
     for op, arg in items:
         if op in _REPEATS or op == _POSSESSIVE:
             low, high, sub = arg
-            unbounded = high == _sre_constants.MAXREPEAT or high > 1000
-            if unbounded and inside:
+            if outer is not None and low != high and _splits(outer, low, high):
+                return True  # a variable repeat inside a repeat that runs it many times
+            if high > 1 and _holds_unbounded_any(sub):
                 return True
-            if _nested_repeat(sub, inside or unbounded):
-                return True
-        elif op == _sre_constants.SUBPATTERN:
-            if _nested_repeat(arg[-1], inside):
+            if _backtracks(list(sub), (low, high) if high > 1 else outer):
                 return True
         elif op == _sre_constants.BRANCH:
-            if any(_nested_repeat(branch, inside) for branch in arg[1]):
+            if outer is not None and outer[1] == _sre_constants.MAXREPEAT:
+                if _alternatives_overlap(arg[1]):
+                    return True
+            if any(_backtracks(list(branch), outer) for branch in arg[1]):
                 return True
-        elif op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
-            if _nested_repeat(arg[1], inside):
-                return True
+        elif _backtracks(_subpatterns(op, arg), outer):
+            return True
     return False
+
+
+MAX_REGEX_SPLITS = 10**6
+"""How many ways a fixed count of variable repeats may split a string before it is refused:
+`(\\d{1,3}\\.){3}` has 27, `(a{1,30}){30}` has 30**30."""
+
+
+def _splits(outer: tuple, low: int, high: int) -> bool:
+    """Can `outer` repeats of an inner {low,high} repeat split a text in too many ways?"""
+    outer_low, outer_high = outer
+    if outer_low != outer_high:
+        return True  # (a+)+, (a{1,5})*: variable inside variable
+    if high == _sre_constants.MAXREPEAT:
+        return outer_high > 4  # (\\d+\\.){3} is an IP address; (\\w+\\s){12} is not
+    return (high - low + 1) ** outer_high > MAX_REGEX_SPLITS
+
+
+def _subpatterns(op: Any, arg: Any) -> list:
+    """The items of the subpatterns a construct holds (groups, lookarounds, conditionals)."""
+    if op == _sre_constants.SUBPATTERN:
+        return list(arg[-1])
+    if op in (_sre_constants.ASSERT, _sre_constants.ASSERT_NOT):
+        return list(arg[1])
+    if op == getattr(_sre_constants, "ATOMIC_GROUP", None):
+        return list(arg)
+    if op == _sre_constants.GROUPREF_EXISTS:
+        return [item for branch in arg[1:] if branch is not None for item in branch]
+    return []
+
+
+def _holds_unbounded_any(items: Any) -> bool:
+    """Does this part hold `.*`-like repeat of ANY, which can swallow what follows it?"""
+    for op, arg in items:
+        if op in _REPEATS and arg[1] == _sre_constants.MAXREPEAT:
+            if any(inner == _sre_constants.ANY for inner, _ in arg[2]):
+                return True
+        if _holds_unbounded_any(_subpatterns(op, arg)):
+            return True
+    return False
+
+
+def _alternatives_overlap(branches: list) -> bool:
+    """Can two alternatives start on the same character? (An empty one starts anywhere.)"""
+    firsts = []
+    for branch in branches:
+        items = list(branch)
+        if not items:
+            return True
+        firsts.append(items[0] if items[0][0] == _sre_constants.LITERAL else None)
+    unknown = firsts.count(None)
+    literals = [first for first in firsts if first is not None]
+    return unknown > 1 or len(set(literals)) < len(literals)

@@ -1,0 +1,129 @@
+# ruff: noqa: E501 - the attacks are data: one readable line of source per string
+"""Attack class: one C call (or a few) that builds a huge value or runs for hours.
+
+No Python-level guard runs while CPython is inside C code, and no in-process check can cap
+total memory; so every C-level amplifier the code can reach carries its own budget, checked
+before the call (or, for repeated steps like re.sub's replacements, as it goes).
+
+Why the defence covers the class: the budgets are on the amplifying operation, not on a
+spelling of it. Repetition is checked for every `*` (an int literal no longer exempts it) and
+every sequence type with C repetition (str, bytes, list, tuple, deque); concatenation for
+every `+` of two sequences; division by the product of the operands' bit lengths, wherever
+it happens (`%`, `//`, divmod, gcd), so a big int from any door (int(s, 16), from_bytes)
+cannot stall it; powers by the result's size for ints and fractions and by the work for
+pow(a, b, m); regexes by their parsed shape, with their flags; templates and padding by the
+size of what they expand to. The value that was checked is the value that is used, so an
+`__index__` that answers differently the second time changes nothing. And sandbox code the
+host calls between runs (a `__repr__`) has a time budget as well as an operation budget.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from attack_executors import MODES, executor_fixture
+
+from minexec import SAFE_STDLIB, Budgets, GuardedInterpreter, InterpreterError
+
+executor = pytest.fixture(params=MODES, scope="module")(executor_fixture(SAFE_STDLIB))
+
+REFUSED = "over the limit|too long|exponential time|operation budget"
+
+ATTACKS = {
+    # sequences
+    "a literal small factor on a huge sequence": "s = 'x' * 10 ** 6\ns * 1000",
+    "a literal small factor on the left": "s = [0] * 10 ** 6\n1000 * s",
+    "doubling in a short loop": "s = 'ab'\nfor i in range(40):\n    s = s + s",
+    "in-place doubling of a list": "l = [0]\nfor i in range(40):\n    l += l",
+    "expandtabs": "('\\t' * 10 ** 6).expandtabs(10 ** 4)",
+    "json.dumps separators": "import json\njson.dumps(list(range(10 ** 5)), separators=(',' * 10 ** 5, ':'))",
+    "textwrap.indent": "import textwrap\ntextwrap.indent('\\n' * 10 ** 6, 'x' * 100)",
+    "NFKD normalisation": "import unicodedata\nunicodedata.normalize('NFKD', '\\ufdfa' * 10 ** 6)",
+    "statistics.quantiles(n=10**8)": "import statistics\nstatistics.quantiles([1, 2, 3], n=10 ** 8)",
+    "Counter.elements": "import collections\nlen(list(collections.Counter(a=10 ** 12).elements()))",
+    # regular expressions
+    "compiled-regex sub": "import re\np = re.compile('x')\np.sub('y' * 10 ** 4, 'x' * 10 ** 5)",
+    "a group-reference template": "import re\nre.sub('a+', '\\\\g<0>' * 10 ** 4, 'a' * 10 ** 4)",
+    "Match.expand": "import re\nm = re.match('a+', 'a' * 10 ** 4)\nm.expand('\\\\g<0>' * 10 ** 4)",
+    "alternation (a|a)+$": "import re\nre.match('(a|a)+$', 'a' * 40 + 'b')",
+    "alternation (a|ab)+$": "import re\nre.match('(a|ab)+$', 'a' * 40 + 'c')",
+    "counted repeats": "import re\nre.match('(a{1,30}){1,30}$', 'a' * 60 + 'b')",
+    "(.*a){12}$": "import re\nre.match('(.*a){12}$', 'a' * 40)",
+    "re.X positional flag": "import re\nre.search(' ( a + ) + $', 'a' * 40 + 'b', re.X)",
+    "re.X in compile": "import re\nre.compile(' ( a + ) + $', re.X)",
+    "inline (?x)": "import re\nre.match('(?x) ( a + ) + $', 'a' * 40 + 'b')",
+    "atomic group around a nest": "import re\nre.match('(?>(a+)+)b', 'a' * 40)",
+    "a nest in a conditional": "import re\nre.match('(x)?(?(1)y|(a+)+)$', 'a' * 40 + 'b')",
+    # numbers
+    "int.from_bytes": "int.from_bytes(b'\\xff' * 10 ** 7, 'big')",
+    "big-int % from int(s, 16)": "a = int('f' * 10 ** 6, 16)\nb = a >> 1\na % b",
+    "big-int // from int(s, 16)": "a = int('f' * 10 ** 6, 16)\nb = a >> 1\na // b",
+    "big-int divmod": "a = int('f' * 10 ** 6, 16)\ndivmod(a, a >> 1)",
+    "big-int gcd": "import math\na = int('f' * 10 ** 6, 16)\nmath.gcd(a, a >> 1)",
+    "Fraction power": "from fractions import Fraction\nFraction(10 ** 5, 3) ** 10 ** 6",
+    "Fraction squaring": "from fractions import Fraction\nf = Fraction(3, 7)\nfor i in range(40):\n    f = f * f",
+    "three-argument pow": "pow(3, 2 ** 10 ** 6 - 1, 2 ** 10 ** 6 + 1)",
+    "math.lcm(*range(...))": "import math\nmath.lcm(*range(1, 10 ** 6))",
+    "a Decimal with a huge exponent": "import decimal\nint(decimal.Decimal('1e999999999'))",
+    "a Decimal from a tuple": "import decimal\ndecimal.Decimal((0, (1,), 10 ** 9))",
+    "a Decimal context with a huge precision": "import decimal\ndecimal.getcontext().prec = 10 ** 9",
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_amplifiers_are_budgeted(executor: object, name: str) -> None:
+    with pytest.raises(InterpreterError, match=REFUSED):
+        executor.run(ATTACKS[name])  # type: ignore[attr-defined]
+
+
+def test_what_was_checked_is_what_is_used(executor: object) -> None:
+    """An `__index__` (here an enum member's, the one door left to define it) that answers 1
+    to the check and 10**10 afterwards: the guard multiplies by the 1 it checked."""
+    code = (
+        "import enum\ncalls = []\n"
+        "def index(self):\n    calls.append(1)\n    return 1 if len(calls) == 1 else 10 ** 10\n"
+        "E = enum.Enum('E', [('__index__', index), ('A', 1)])\n"
+        "len([0] * E.A)"
+    )
+    assert executor.run(code).output == 1  # type: ignore[attr-defined]
+
+
+def test_ordinary_arithmetic_and_text_still_work(executor: object) -> None:
+    code = (
+        "import re, math, json, textwrap\nfrom fractions import Fraction\n"
+        "x = 7\nx *= 3\nl = [1]\nm = l\nl += [2]\nl *= 2\n"
+        "(x, m, 'ab' * 3, 2 * [0], 10 ** 20 // 7 % 1000, divmod(17, 5), pow(3, 200, 1000),"
+        " Fraction(1, 3) ** 5, math.lcm(4, 6), re.sub('(a)', '<\\\\1>', 'banana'),"
+        " re.compile('(\\\\d{1,3}\\\\.){3}\\\\d{1,3}').match('10.0.0.1').group(), json.dumps([1, 2], separators=(',', ':')),"
+        " textwrap.indent('a\\nb', '> '), 'a\\tb'.expandtabs(4))"
+    )
+    assert executor.run(code).output == (  # type: ignore[attr-defined]
+        21,
+        [1, 2, 1, 2],
+        "ababab",
+        [0, 0],
+        10**20 // 7 % 1000,
+        (3, 2),
+        pow(3, 200, 1000),
+        Fraction(1, 243),
+        12,
+        "b<a>n<a>n<a>",
+        "10.0.0.1",
+        "[1,2]",
+        "> a\n> b",
+        "a   b",
+    )
+
+
+def test_a_repr_the_host_calls_later_has_a_time_budget() -> None:
+    """The host shows the output after the run: the code's __repr__ runs then, outside the
+    run's clock; each step is cheap in operations but slow (a sleep stands for slow C work)."""
+    interpreter = GuardedInterpreter(["time"], budgets=Budgets(idle_timeout=0.3))
+    slow = interpreter.run(
+        "import time\nclass Slow:\n    def __repr__(self):\n        while True:\n"
+        "            time.sleep(0.05)\nSlow()"
+    ).output
+    with pytest.raises(InterpreterError, match="time limit of 0.3 seconds"):
+        repr(slow)
+    assert interpreter.run("1 + 1").output == 2
