@@ -6,7 +6,7 @@ What it adds to nbgrader's own (which autograde runs in its place, same settings
   grader installs it in the fresh kernel, and each test cell then runs as `guard.run(source,
   nonce)` in the `user_expressions` of an empty execute request, out of reach of the IPython
   hooks a learner's cells may have installed (input and AST transformers, events, display hook)
-  and after the guard has put back the builtins, `sys` hooks and IPython state they replaced.
+  and after the guard has put back the builtins, `sys` hooks and modules they replaced.
   A test passes only on the guard's verdict for this cell's fresh random nonce: the cell's
   outputs are rebuilt from that verdict (its printed text kept, an error output added when it
   failed), so output that looks like partial credit or a "passed" line counts for nothing, and
@@ -22,11 +22,17 @@ What it adds to nbgrader's own (which autograde runs in its place, same settings
   tracebacks and messages cut to size, oversized metadata dropped, comm (widget) messages
   ignored; error outputs are always kept.
 
+Why this design: the learner's code runs first, in the same kernel, and can replace anything
+that a later cell goes through; judging a test by its outputs or by IPython's reply lets any
+hook that swallows the test pass it. So the test's source comes from the gradebook (nbgrader's
+OverwriteCells), it runs through code installed before the learner's, on a path IPython's hooks
+do not touch, and it passes only on a positive verdict that names this cell's nonce.
+
 What the guard cannot promise: learner code runs in the same process as the test, so code that
-sets out to attack the guard itself (find it among the builtins, patch the kernel's reply
-path to answer with the nonce it reads from the request, rewrite memory with ctypes) can still
-fake a verdict. Such a notebook has to contain that attack in plain sight; the sandbox, the
-limits and instructor review are the defence there, not this module.
+sets out to attack the guard itself (find it among the builtins, patch the kernel's reply path
+to answer with the nonce it reads from the request, walk the test's frame, rewrite memory with
+ctypes) can still fake a verdict. Such a notebook has to contain that attack in plain sight;
+the sandbox, the limits and instructor review are the defence there, not this module.
 """
 
 from __future__ import annotations
@@ -51,6 +57,7 @@ KERNEL_DIED = "KernelDied"
 NOT_RUN = "NotRun"
 NO_VERDICT = "NoVerdict"
 TRUNCATED = "\n... output truncated: the cell printed more than {limit} bytes ...\n"
+DROPPED = "... output dropped: one display of more than {limit} bytes ..."
 GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py").read_text()
 # Sizes of the parts of an output that are not its data: an exception's name, the lines of a
 # traceback, an output's metadata (a figure's size, a mime type's options).
@@ -121,6 +128,12 @@ def cap_content(msg_type: str, content: dict, budget: int) -> None:
     for key in ("metadata", "transient"):
         if bounded_size(content.get(key), METADATA_BYTES) > METADATA_BYTES:
             content[key] = {}
+    # One display larger than a cell's whole budget (an update of an earlier display included,
+    # which nbclient copies into that display's output without asking `output`).
+    if bounded_size(content.get("data"), budget) > budget:
+        content["data"] = {"text/plain": DROPPED.format(limit=budget)}
+    if isinstance(content.get("text"), str):
+        content["text"] = cap_text(content["text"], budget)
 
 
 def is_test_cell(cell: NotebookNode) -> bool:

@@ -1,23 +1,24 @@
 """The grader's half inside the kernel: it runs each test cell where the learner's cells cannot
 rewrite, skip or fake it. The grader never imports this module; `grader.execute` sends its source
 to the fresh kernel before the notebook's first cell, so it captures the interpreter as it is
-before any learner code runs:
+before any learner code runs: the builtins (and keeps a private copy for its own code, so that a
+learner who rebinds `exec`, `isinstance` or `len` changes nothing here), the `sys` hooks
+(trace, profile, stdout, stderr, display, except), the import system and `sys.modules`, the
+attributes of the modules tests use (`json`, `re`, ...) and the method tables of the built-in
+types.
 
-- references to the built-in functions and types it uses, kept in a private copy of the builtins
-  (its module globals), so that a learner who rebinds `isinstance` or `len` changes nothing here;
-- the builtins, the `sys` hooks (trace, profile, display, except, stdout, stderr, import machinery),
-  `sys.modules`, IPython's input and AST transformers, its event callbacks and display hook, and
-  the method tables of the built-in types.
-
-The grader then runs each test cell as a `user_expressions` entry of an otherwise empty execute
-request: `<guard>.run(source, nonce)`. IPython evaluates user expressions with a bare `eval`, so
-no input transformer, AST transformer, `pre_run_cell` event or display hook sees the test; and
-`run` itself first puts everything above back as it was captured, then compiles the test (its
-`==`, `!=`, `in` and `not in` compare with exact types, see `equal`) and executes it in the
-learner's namespace. It returns `repr((nonce, "ok"))` only after the whole test ran without an
-exception, else `repr((nonce, "error", name, message, failing line))`: the grader passes a test on
-nothing but that verdict, so printed "passed" lines, output that looks like partial credit, a test
-rewritten to `pass` or a kernel that died all score zero.
+The grader then runs each test cell as a `user_expressions` entry of an otherwise empty, silent
+execute request: `<guard>.run(source, nonce)`. IPython evaluates user expressions with a bare
+`eval`, so the hooks a learner can install in IPython never see the test: input and AST
+transformers, `pre_run_cell` events, the display hook (there is nothing to reset; they stay as
+the learner left them for the learner's own cells). `run` puts back everything it captured,
+compiles the test itself (IPython's magics expanded by a transformer of its own; `==`, `!=`,
+`in` and `not in` compare with exact types, see `equal`) and executes it in the learner's
+namespace. It returns `repr((nonce, "ok"))` only after the whole test ran without an exception
+and without a trace function left behind, else `repr((nonce, "error", name, message, failing
+line))`. The grader passes a test on nothing but that verdict: printed "passed" lines, output
+that looks like partial credit, a test rewritten to `pass`, a swallowed traceback or a kernel
+that died all score zero.
 
 Example (what the grader sends, and what comes back):
     user_expressions = {"verdict": "_agents_grader_1f2e.run('assert add(1, 2) == 3', 'c0ffee')"}
@@ -40,15 +41,6 @@ SETS = (set, frozenset)
 # Built-in types whose method tables a learner could patch through `gc.get_referents`.
 WATCHED_TYPES = (object, type, str, bytes, int, float, bool, list, tuple, dict, set, BaseException)
 SYS_HOOKS = ("displayhook", "excepthook", "stdout", "stderr", "breakpointhook")
-SHELL_LISTS = ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
-SHELL_HOOKS = (
-    "events",
-    "displayhook",
-    "display_pub",
-    "display_formatter",
-    "compile",
-    "InteractiveTB",
-)
 # Modules whose functions a test or the guard itself calls: their attributes are put back too.
 RESTORED_MODULES = (
     "ast",
@@ -201,8 +193,9 @@ class Guard:
     contains = staticmethod(contains)
 
     def __init__(self, name, shell):
+        from IPython.core.inputtransformer2 import TransformerManager
+
         self.name = name
-        self.shell = shell
         self.namespace = shell.user_ns
         self.builtins = dict(builtins.__dict__)
         self.builtins[name] = self
@@ -216,18 +209,11 @@ class Guard:
             for m in RESTORED_MODULES
             if m in sys.modules
         ]
-        self.shell_lists = {attr: list(getattr(shell, attr)) for attr in SHELL_LISTS}
-        self.shell_hooks = {attr: getattr(shell, attr) for attr in SHELL_HOOKS}
-        self.events = {event: list(calls) for event, calls in shell.events.callbacks.items()}
-        # The shell and the kernel: their classes' methods (run_cell, do_execute, ...) and which
-        # attributes their instances had (one added later shadows a method).
-        owners = [shell, getattr(shell, "kernel", None)]
-        self.instances = [(o, set(o.__dict__)) for o in owners if o is not None]
-        classes = {c for o, _ in self.instances for c in type(o).__mro__ if c is not object}
-        self.class_tables = [
-            (c, dict(c.__dict__)) for c in (*classes, ast.NodeVisitor, ast.NodeTransformer)
-        ]
-        self.transformer = _StrictCompare(name)
+        self.class_tables = [(c, dict(c.__dict__)) for c in (ast.NodeVisitor, ast.NodeTransformer)]
+        # IPython's input transformations (magics, `!cmd`) without the shell's lists, which a
+        # learner can append to.
+        self.magics = TransformerManager()
+        self.strict = _StrictCompare(name)
 
     def run(self, source, nonce):
         """Restore the interpreter, run the test `source`, and return the verdict as a string:
@@ -238,8 +224,9 @@ class Guard:
             if tampered:
                 message = f"the notebook patched the built-in type {tampered}"
                 return repr((nonce, "error", "TamperedBuiltins", message, ""))
-            tree = self.transformer.visit(ast.parse(source, FILENAME))
-            code = compile(ast.fix_missing_locations(tree), FILENAME, "exec", dont_inherit=True)
+            tree = ast.parse(self.magics.transform_cell(source), FILENAME)
+            tree = ast.fix_missing_locations(self.strict.visit(tree))
+            code = compile(tree, FILENAME, "exec", dont_inherit=True)
         except BaseException as error:  # noqa: B036 - anything, even SystemExit, is a failure
             return repr((nonce, "error", *self.describe(error, source)))
         try:
@@ -256,7 +243,8 @@ class Guard:
         return repr((nonce, "ok"))
 
     def restore(self):
-        """Put back what learner cells may have replaced since the guard was installed."""
+        """Put back what learner cells may have replaced since the guard was installed and what
+        the test relies on: the builtins, the `sys` hooks, the import system, the modules."""
         sys.settrace(None)
         sys.setprofile(None)
         live = builtins.__dict__
@@ -266,8 +254,9 @@ class Guard:
         self.namespace["__builtins__"] = builtins
         for hook, value in self.sys_hooks.items():
             setattr(sys, hook, value)
-        sys.meta_path[:] = self.meta_path
-        sys.path_hooks[:] = self.path_hooks
+        # The finders there were first, in their order; any added since (a library's) after them.
+        sys.meta_path[:] = _first(self.meta_path, sys.meta_path)
+        sys.path_hooks[:] = _first(self.path_hooks, sys.path_hooks)
         for key, module in self.modules.items():
             if sys.modules.get(key) is not module:
                 sys.modules[key] = module
@@ -275,21 +264,6 @@ class Guard:
             _restore_attributes(module, table, remove_new=False)
         for cls, table in self.class_tables:
             _restore_attributes(cls, table, remove_new=True)
-        self.restore_shell()
-
-    def restore_shell(self):
-        shell = self.shell
-        for owner, keys in self.instances:
-            for key in [k for k in owner.__dict__ if k not in keys]:
-                if callable(getattr(type(owner), key, None)):
-                    del owner.__dict__[key]  # an instance attribute shadowing a method (run_cell)
-        for attr, value in self.shell_hooks.items():
-            setattr(shell, attr, value)
-        for attr, items in self.shell_lists.items():
-            getattr(shell, attr)[:] = items
-        shell.events.callbacks.clear()
-        shell.events.callbacks.update({e: list(calls) for e, calls in self.events.items()})
-        sys.displayhook = shell.displayhook
 
     def tampered_type(self):
         """The name of a built-in type whose method table changed since install, else ''."""
@@ -315,6 +289,12 @@ class Guard:
                 line = lines[tb.tb_lineno - 1].strip() if 0 < tb.tb_lineno <= len(lines) else ""
             tb = tb.tb_next
         return ename[:200], evalue[:MESSAGE_CHARS], line[:MESSAGE_CHARS]
+
+
+def _first(original, live):
+    """The items of `original`, then those of `live` that are not among them (by identity)."""
+    ids = {id(item) for item in original}
+    return [*original, *(item for item in live if id(item) not in ids)]
 
 
 def _restore_attributes(owner, table, remove_new):

@@ -291,6 +291,8 @@ def test_huge_traceback_and_metadata_are_capped(course, released, scratch, tmp_p
         "    def _render_traceback_(self):\n"
         "        return ['x' * 1000] * 20_000\n"
         "display({'text/plain': 'figure'}, raw=True, metadata={'huge': 'y' * 20_000_000})\n"
+        "handle = display('small', display_id=True)\n"
+        "handle.update({'text/plain': 'u' * 20_000_000}, raw=True)\n"
         "raise Huge('z' * 20_000_000)"
     )
     path = write(with_attack(released, source), tmp_path)
@@ -313,6 +315,11 @@ def test_cap_content_cuts_every_part():
     }
     cap_content("error", content, budget=4096)
     assert bounded_size(content, 10**6) < 10_000
+    display = {"data": {"text/html": "h" * 100_000}, "metadata": {}}
+    cap_content("update_display_data", display, budget=4096)
+    stream = {"name": "stdout", "text": "s" * 100_000}
+    cap_content("stream", stream, budget=4096)
+    assert bounded_size(display, 10**6) + bounded_size(stream, 10**6) < 10_000
 
 
 @slow
