@@ -15,6 +15,17 @@ from rich.text import Text
 from grader.results import NotebookResult, plain_text
 
 TOP_FAILURES = 3
+# A spreadsheet reads a cell that starts with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """Learner-controlled text for a CSV cell: plain, and never read as a spreadsheet formula.
+
+    Example: csv_text("=HYPERLINK(...).ipynb is not a notebook") -> "'=HYPERLINK(...)..."
+    """
+    text = plain_text(text)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def export_csv(rows: list[tuple[str, NotebookResult]], path: Path) -> Path:
@@ -29,11 +40,11 @@ def export_csv(rows: list[tuple[str, NotebookResult]], path: Path) -> Path:
             points = {e.name: f"{e.points:g}" for e in result.exercises}
             writer.writerow(
                 [
-                    student,
+                    csv_text(student),
                     result.unit,
                     f"{result.score:g}",
                     f"{result.max_score:g}",
-                    result.error,
+                    csv_text(result.error),
                     *(points.get(name, "") for name in exercises),
                 ]
             )

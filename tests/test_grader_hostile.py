@@ -5,6 +5,7 @@ folder behind."""
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import shutil
@@ -23,7 +24,8 @@ from grader.execute import bounded_size, cap_content
 from grader.feedback import print_feedback
 from grader.kernel_guard import contains, equal
 from grader.limits import Limits
-from grader.results import plain_text
+from grader.report import export_csv
+from grader.results import NotebookResult, plain_text
 
 slow = pytest.mark.slow
 LIMITS = Limits(cell_timeout=10, notebook_timeout=60)
@@ -362,6 +364,12 @@ def test_equal_compares_dataclasses_field_by_field():
     assert not equal(Forged("user", "no"), Message("user", "hi"))
     Message.__eq__ = lambda self, other: True  # a learner patches the class itself
     assert not equal(Message("user", "no"), Message("user", "hi"))
+
+
+def test_csv_cells_are_never_formulas(tmp_path):
+    result = NotebookResult(UNIT, "x.ipynb", error='=HYPERLINK("http://evil")\x1b[2J')
+    rows = list(csv.reader(export_csv([("-student", result)], tmp_path / "g.csv").open()))
+    assert rows[1][0] == "'-student" and rows[1][4] == '\'=HYPERLINK("http://evil")'
 
 
 def test_plain_text_strips_escapes_and_controls():
