@@ -158,13 +158,25 @@ class Guards:
                 return left // right
             return slow_floordiv(left, right)
 
+        def small_mul(left: Any, right: Any) -> Any:
+            # `x * 3`: a number times a small literal grows by a few bits at most.
+            if type(left) in numbers and type(right) in numbers:
+                return left * right
+            return slow_mul(left, right)
+
+        def small_mod(left: Any, right: Any) -> Any:
+            # `i % 7`: dividing by a small literal is linear in the size of i.
+            if type(left) is int or type(left) is float:
+                return left % right
+            return slow_mod(left, right)
+
         def add(left: Any, right: Any) -> Any:
-            if type(left) in numbers:
+            if type(left) is int or type(left) is float:
                 return left + right  # a number never concatenates
             return slow_add(left, right)
 
         def iadd(left: Any, right: Any) -> Any:
-            if type(left) in numbers:
+            if type(left) is int or type(left) is float:
                 return left + right
             return slow_add(left, right, operator.iadd)
 
@@ -178,6 +190,8 @@ class Guards:
             "__mg_getattr_watched__": watched_getattr,
             "__mg_mul__": mul,
             "__mg_mod__": mod,
+            "__mg_small_mul__": small_mul,
+            "__mg_small_mod__": small_mod,
             "__mg_add__": add,
             "__mg_floordiv__": floordiv,
             "__mg_iadd__": iadd,

@@ -49,7 +49,9 @@ _GUARDED_OPS = {
     ast.Pow: "__mg_pow__", ast.LShift: "__mg_lshift__", ast.Mult: "__mg_mul__",
     ast.Add: "__mg_add__", ast.FloorDiv: "__mg_floordiv__",
 }  # fmt: skip
-_IN_PLACE = {"__mg_mul__": "__mg_imul__", "__mg_add__": "__mg_iadd__"}
+_IN_PLACE = {
+    "__mg_mul__": "__mg_imul__", "__mg_small_mul__": "__mg_imul__", "__mg_add__": "__mg_iadd__",
+}  # fmt: skip
 
 
 def _call(name: str, *args: ast.expr) -> ast.Call:
@@ -63,6 +65,11 @@ def _tick() -> ast.Expr:
 def _small_number(node: ast.expr) -> bool:
     value = node.value if isinstance(node, ast.Constant) else None
     return type(value) in (int, float) and abs(value) <= SMALL_FACTOR
+
+
+def _small_int(node: ast.expr) -> bool:
+    """`x * 3`, `i % 7`: the guard for a small int literal needs one type check for numbers."""
+    return _small_number(node) and type(node.value) is int  # type: ignore[attr-defined]
 
 
 def _float_literal(node: ast.expr) -> bool:
@@ -111,11 +118,15 @@ class Rewriter(ast.NodeTransformer):
         if isinstance(op, ast.Mod):
             # `fmt % args` can pad a string to any width, and fmt may be any variable,
             # so only a literal number on the left is certain to be arithmetic.
-            return None if _small_number(left) else "__mg_mod__"
+            if _small_number(left):
+                return None
+            return "__mg_small_mod__" if _small_int(right) else "__mg_mod__"
         if isinstance(op, ast.FloorDiv) and isinstance(right, ast.Constant):
             return None  # `n // 2`: linear, however big n is
         if isinstance(op, ast.Mult) and (_float_literal(right) or _float_literal(left)):
             return None
+        if isinstance(op, ast.Mult) and (_small_int(right) or _small_int(left)):
+            return "__mg_small_mul__"
         if isinstance(op, ast.Add) and (
             isinstance(right, ast.Constant) or isinstance(left, ast.Constant)
         ):
