@@ -31,7 +31,11 @@ _HIDDEN_KEYS = ("__builtins__", "__name__")
 
 
 class GuardedInterpreter:
-    """Runs model-written Python with an import allowlist, guards and budgets.
+    """Runs model-written Python with an import allowlist, guards and budgets, in this process.
+
+    In this process means: a C-level crash of the code (a stack overflow from deeply nested
+    data) is a crash of the host, and a guard that is missing is a way into the host. For code
+    you do not trust, use ProcessInterpreter or, better, sandbox.SandboxInterpreter.
 
     Args:
         authorized_imports: module names the code may import; "pkg.*" allows pkg and its
