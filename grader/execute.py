@@ -64,7 +64,8 @@ GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py").read_text()
 NAME_CHARS = 200
 TRACEBACK_LINES = 60
 METADATA_BYTES = 16 * 1024
-VERDICT_CHARS = 4 * MESSAGE_CHARS
+# The verdict, quoted twice (by the guard, then by IPython): a long message with many quotes grows.
+VERDICT_CHARS = 64 * 1024
 
 
 # A kernel started ahead of time for the next notebook (see `hand_over`).
