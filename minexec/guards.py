@@ -514,6 +514,14 @@ class Guards:
             return op(a, right)
         return op(left, right)
 
+    def star(self, items: Any) -> Any:
+        """`*xs` in a display or a call: `l = [*l, *l]` doubles l in one C call, so each
+        unpacked sequence is held to the sequence limit (and a display to that times the
+        number of its stars, fixed in the source)."""
+        if isinstance(items, _SEQUENCES):
+            self.check_items(true_len(items), "unpacking")
+        return items
+
     def add(self, left: Any, right: Any, op: Any = operator.add) -> Any:
         """`a + b` of two sequences: `s = s + s` doubles, and 30 doublings are a billion."""
         if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):

@@ -113,6 +113,7 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
             "__mg_loop__": guards.meter.loop,
             "__mg_reraise__": guards.meter.reraise,
             "__mg_class__": guards.register_class,
+            "__mg_star__": guards.star,
         }
     )
     return names

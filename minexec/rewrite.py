@@ -10,6 +10,7 @@ The changes:
     a ** b, a << b      ->  __mg_pow__(a, b), __mg_lshift__(a, b) (size checked first)
     a * b, a % b        ->  __mg_mul__(a, b), __mg_mod__(a, b)    (unless a literal makes it safe)
     a + b, a // b       ->  __mg_add__(a, b), __mg_floordiv__     (unless a literal makes it safe)
+    [*xs, *ys]          ->  [*__mg_star__(xs), *__mg_star__(ys)]  (each unpacked sequence sized)
     x += v, x *= v      ->  x = __mg_iadd__(x, v), __mg_imul__    (in place, as Python does)
     f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
     while/def/lambda    ->  __mg_tick__() first                   (operation and time budget)
@@ -34,7 +35,7 @@ WATCHED_NAMES = frozenset(
     {"format", "format_map", "join", "replace", "translate", "to_bytes", "register"}
     | {"choices", "randbytes", "getrandbits", "elements"}
     | {"ljust", "rjust", "center", "zfill", "expandtabs"}
-    | {"from_bytes", "sub", "subn", "expand"}
+    | {"from_bytes", "sub", "subn", "expand", "extend"}
 )
 """Attribute names whose values the guards may replace (str.format, ljust, random.choices...):
 they go to `__mg_getattr_watched__`, every other name to the leaner `__mg_getattr__`."""
@@ -149,6 +150,12 @@ class Rewriter(ast.NodeTransformer):
         obj = target.value.args[0]  # an Attribute, already wrapped in __mg_target__(obj)
         call = _call("__mg_augattr__", obj, ast.Constant(target.attr), op, node.value)
         return ast.Expr(value=call)
+
+    def visit_Starred(self, node: ast.Starred) -> ast.Starred:
+        self.generic_visit(node)
+        if isinstance(node.ctx, ast.Load):  # `[*xs, *xs]`, `f(*xs)`: each star is sized
+            node.value = _call("__mg_star__", node.value)
+        return node
 
     # -- f-string format specs ------------------------------------------------------------
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:

@@ -8,7 +8,7 @@ before the call (or, for repeated steps like re.sub's replacements, as it goes).
 Why the defence covers the class: the budgets are on the amplifying operation, not on a
 spelling of it. Repetition is checked for every `*` (an int literal no longer exempts it) and
 every sequence type with C repetition (str, bytes, list, tuple, deque); concatenation for
-every `+` of two sequences; division by the product of the operands' bit lengths, wherever
+every `+` of two sequences (and `extend`, operator.add, `[*xs, *xs]`); division by the product of the operands' bit lengths, wherever
 it happens (`%`, `//`, divmod, gcd), so a big int from any door (int(s, 16), from_bytes)
 cannot stall it; powers by the result's size for ints and fractions and by the work for
 pow(a, b, m); regexes by their parsed shape, with their flags; templates and padding by the
@@ -36,6 +36,13 @@ ATTACKS = {
     "a literal small factor on the left": "s = [0] * 10 ** 6\n1000 * s",
     "doubling in a short loop": "s = 'ab'\nfor i in range(40):\n    s = s + s",
     "in-place doubling of a list": "l = [0]\nfor i in range(40):\n    l += l",
+    "doubling by extend": "l = [0]\nfor i in range(40):\n    l.extend(l)",
+    "doubling a bytearray by extend": "b = bytearray(b'x')\nfor i in range(40):\n    b.extend(b)",
+    "doubling a deque by extend": "import collections\nd = collections.deque([0])\nfor i in range(40):\n    d.extend(d)",
+    "doubling by operator.add": "import operator\ns = 'ab'\nfor i in range(40):\n    s = operator.add(s, s)",
+    "doubling by operator.iadd": "import operator\nl = [0]\nfor i in range(40):\n    l = operator.iadd(l, l)",
+    "doubling by unpacking": "l = [0]\nfor i in range(40):\n    l = [*l, *l]",
+    "doubling a tuple by unpacking": "t = (0,)\nfor i in range(40):\n    t = (*t, *t)",
     "expandtabs": "('\\t' * 10 ** 6).expandtabs(10 ** 4)",
     "json.dumps separators": "import json\njson.dumps(list(range(10 ** 5)), separators=(',' * 10 ** 5, ':'))",
     "textwrap.indent": "import textwrap\ntextwrap.indent('\\n' * 10 ** 6, 'x' * 100)",
