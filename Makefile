@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(shell nproc 2>/dev/null || echo 2)
 export LITELLM_LOCAL_MODEL_COST_MAP := True
 
-.PHONY: install system-deps demo test test-fast lab units check-units bench lint
+.PHONY: install install-train system-deps demo test test-fast lab units check-units bench lint train
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,13 +16,21 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The `train` extra (PyTorch CPU, transformers, peft, gguf: about 1 GB on disk) is only for
+# fine-tuning and its tests; `make test` pulls it in, `make demo` does not need it.
+$(VENV)/.installed-train: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev,train]'
+	touch $@
+
+install-train: $(VENV)/.installed-train
+
 system-deps:
 	bash scripts/system-deps.sh
 
 demo: install
 	$(VENV)/bin/minagent run "What is 17 * 23 + 5?"
 
-test: install system-deps
+test: install install-train system-deps
 	$(VENV)/bin/pytest
 
 test-fast: install
@@ -40,6 +48,10 @@ units: install
 
 check-units: install
 	$(PY) -m grader.release --check
+
+# Fine-tune the embedded model's agent adapter (minagent/train, about an hour on 2 cores).
+train: install-train
+	$(PY) -m minagent.train train --out runs/agent
 
 bench: install
 	$(PY) -m pip install --quiet -e '.[dev,bench]'
