@@ -5,7 +5,8 @@ Every unit's intro names where its graded functions live, in a paragraph that st
 those modules, so:
 
 - every graded function of the unit (the grade_id of each solution cell, which is the name of the
-  function the cell defines) is there under the same name (fast);
+  function the cell defines) is there under the same name, and takes the solution's parameters,
+  in the same order (fast);
 - it does the same thing: the solution notebook, with each graded cell replaced by an import of
   the reference, gets full marks from the course's grader, visible and hidden tests (slow).
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 import ast
 import copy
 import importlib
+import inspect
 import json
 import re
 from pathlib import Path
@@ -77,6 +79,14 @@ def defined_names(code: str) -> list[str]:
     return names
 
 
+def parameters(code: str, function: str) -> list[str]:
+    """The parameter names of the top-level function `function` defined in `code`, in order."""
+    node = next(n for n in ast.parse(code).body if getattr(n, "name", None) == function)
+    args = node.args
+    names = [a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]]
+    return names + ([f"**{args.kwarg.arg}"] if args.kwarg else [])
+
+
 def used_names(code: str) -> set[str]:
     """The names a cell reads (IPython magics, lines starting with % or !, are skipped)."""
     lines = [line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))]
@@ -132,7 +142,16 @@ def test_graded_functions_are_in_the_reference(unit):
         )
         module = find(grade_id, modules)
         assert module, f"{unit}: {grade_id} is in none of {modules}"
-        assert callable(getattr(importlib.import_module(module), grade_id)), (module, grade_id)
+        reference = getattr(importlib.import_module(module), grade_id)
+        assert callable(reference), (module, grade_id)
+        # A call that works on the learner's function works on the reference (which may take
+        # more, optional, parameters after them).
+        theirs = parameters(source(cell), grade_id)
+        ours = [
+            f"**{p.name}" if p.kind is p.VAR_KEYWORD else p.name
+            for p in inspect.signature(reference).parameters.values()
+        ]
+        assert ours[: len(theirs)] == theirs, f"{module}.{grade_id}{ours} != the unit's {theirs}"
 
 
 @pytest.mark.slow
