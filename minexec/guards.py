@@ -43,6 +43,7 @@ from typing import Any
 from weakref import WeakSet
 
 from .budgets import Budgets, Meter, metered
+from .enums import GUARDED_ENUMS
 from .errors import InterpreterError
 from .hoststate import PrivateState
 from .imports import ImportPolicy
@@ -113,7 +114,7 @@ class Guards:
         self.token = object()  # the OWNER mark of those classes, for the hot setattr path
         self.private = PrivateState(budgets.max_decimal_digits)
         # class -> the stand-in the code gets instead (range, bytes, type, Decimal, metaclasses)
-        self.standins: dict[type, type] = self.private.standins()
+        self.standins: dict[type, type] = {**self.private.standins(), **GUARDED_ENUMS}
         self.formatter = _SafeFormatter(self)
         self.module_wrappers: dict[tuple[str, str], Any] = {}  # filled by wrappers.py
         # (class, method name) -> factory(receiver, method) of a checked method; wrappers.py

@@ -258,14 +258,20 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
         return divmod(left, right)
 
     def sized(real: type, what: str) -> type:
-        def check(*args: Any, **kwargs: Any) -> None:
-            size = as_int(args[0]) if args else None
-            if size is not None and size > budgets.max_sequence_items:
-                guards.check_items(size, what)
+        def build(*args: Any, **kwargs: Any) -> Any:
+            size = as_int(args[0]) if args and not isinstance(args[0], (str, bytes)) else None
+            if size is None:
+                return real(*args, **kwargs)
+            guards.check_items(size, what)
+            return real(size, *args[1:], **kwargs)  # the int that was checked
 
-        return checked_type(real, check)
+        return checked_type(real, _no_check, call=build)
 
-    def check_range(*args: Any) -> None:
+    def checked_range(*args: Any) -> range:
+        numbers = [as_int(arg) for arg in args]  # each __index__ asked once
+        args = tuple(
+            arg if number is None else number for arg, number in zip(args, numbers, strict=True)
+        )
         try:
             items = len(range(*args))
         except OverflowError:
@@ -276,6 +282,7 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
                 "like sum() or list() would run through it with no way to stop them. "
                 "Use a smaller range, or a while loop that breaks."
             )
+        return range(*args)  # the ints that were checked
 
     def type_of(value: Any) -> Any:
         # type(x) may be a metaclass (type(SomeEnum), type(SomeABC), type(type)): hand out
@@ -283,7 +290,7 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
         return guards.standin_for(type(value))
 
     standins = {
-        range: checked_type(range, check_range),
+        range: checked_type(range, _no_check, call=checked_range),
         bytes: sized(bytes, "bytes()"),
         bytearray: sized(bytearray, "bytearray()"),
         type: checked_type(type, refuse_class_creation, call=type_of),
@@ -295,3 +302,7 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
         "divmod": divmod_,
         **{cls.__name__: s for cls, s in standins.items()},
     }
+
+
+def _no_check(*args: Any, **kwargs: Any) -> None:
+    """For stand-ins whose call does its own checking on the values it uses."""

@@ -84,16 +84,27 @@ def test_amplifiers_are_budgeted(executor: object, name: str) -> None:
         executor.run(ATTACKS[name])  # type: ignore[attr-defined]
 
 
-def test_what_was_checked_is_what_is_used(executor: object) -> None:
-    """An `__index__` (here an enum member's, the one door left to define it) that answers 1
-    to the check and 10**10 afterwards: the guard multiplies by the 1 it checked."""
-    code = (
-        "import enum\ncalls = []\n"
-        "def index(self):\n    calls.append(1)\n    return 1 if len(calls) == 1 else 10 ** 10\n"
-        "E = enum.Enum('E', [('__index__', index), ('A', 1)])\n"
-        "len([0] * E.A)"
-    )
-    assert executor.run(code).output == 1  # type: ignore[attr-defined]
+class Liar:
+    """An `__index__` that answers 1 to the check and 10**10 afterwards. The code cannot
+    define one (class statements, make_dataclass and enum's functional API refuse the
+    name), so the host hands it in, as a tool's return value could."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __index__(self) -> int:
+        self.calls += 1
+        return 1 if self.calls == 1 else 10**10
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["len([0] * n)", "len('ab'.ljust(n))", "len(bytes(n))", "len(range(n))", "len(n * 'ab')"],
+)
+def test_what_was_checked_is_what_is_used(code: str) -> None:
+    interpreter = GuardedInterpreter()
+    interpreter.state["n"] = Liar()
+    assert interpreter.run(code).output <= 2
 
 
 def test_ordinary_arithmetic_and_text_still_work(executor: object) -> None:
