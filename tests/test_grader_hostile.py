@@ -199,6 +199,23 @@ def test_always_equal_answers_score_zero(released, scratch, tmp_path):
 
 
 @slow
+def test_real_unit_answered_with_always_equal_strings_scores_zero(scratch, tmp_path, monkeypatch):
+    # The notebook: unit 01 as released, every answer a str that equals anything.
+    monkeypatch.setenv("AGENTS_GRADE_ROOT", str(REPO))
+    monkeypatch.setenv("AGENTS_GRADE_CACHE", str(tmp_path / "cache"))
+    unit = "01-chat-templates"
+    nb = nbformat.read(REPO / "units" / unit / f"{unit}.ipynb", as_version=4)
+    for grade_id in ("to_chatml", "render_template"):
+        source = SNEAKY_STR + f"def {grade_id}(*args, **kwargs):\n    return Sneaky('')"
+        nb = answered(nb, source, grade_id)
+    path = tmp_path / unit / f"{unit}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    result = grade_clean(path, scratch)
+    assert result.score == 0 and result.max_score > 0
+
+
+@slow
 def test_subclass_holding_the_right_value_still_passes(released, scratch, tmp_path):
     source = "class Points(int):\n    pass\n\ndef add(a, b):\n    return Points(a + b)"
     result = grade_clean(write(answered(released, source), tmp_path), scratch)
