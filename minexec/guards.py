@@ -515,6 +515,13 @@ class Guards:
             return op(a, right)
         return op(left, right)
 
+    def text(self, text: Any) -> Any:
+        """A formatted string, sized once built: `s = f"{s}{s}"` or `"%s%s" % (s, s)` in a
+        loop doubles s each time; each step may at most double a string the limit allows."""
+        if isinstance(text, (str, bytes)) and true_len(text) > self.budgets.max_sequence_items:
+            self.check_items(true_len(text), "formatted text")
+        return text
+
     def star(self, items: Any) -> Any:
         """`*xs` in a display or a call: `l = [*l, *l]` doubles l in one C call, so each
         unpacked sequence is held to the sequence limit (and a display to that times the
@@ -532,6 +539,7 @@ class Guards:
     def mod(self, left: Any, right: Any) -> Any:
         if isinstance(left, (str, bytes, bytearray)):
             self._check_percent_format(left, right)
+            return self.text(left % right)
         self.check_division(left, right)
         return left % right
 
@@ -642,6 +650,9 @@ class _SafeFormatter(string.Formatter):
                 "in format strings. Compute the value first and pass it in."
             )
         return super().get_field(field_name, args, kwargs)
+
+    def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
+        return self.guards.text(super().vformat(format_string, args, kwargs))
 
     def format_field(self, value: Any, format_spec: str) -> Any:
         self.guards.check_spec(format_spec)

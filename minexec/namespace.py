@@ -114,6 +114,7 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
             "__mg_reraise__": guards.meter.reraise,
             "__mg_class__": guards.register_class,
             "__mg_star__": guards.star,
+            "__mg_text__": guards.text,
         }
     )
     return names

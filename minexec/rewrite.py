@@ -13,6 +13,7 @@ The changes:
     [*xs, *ys]          ->  [*__mg_star__(xs), *__mg_star__(ys)]  (each unpacked sequence sized)
     x += v, x *= v      ->  x = __mg_iadd__(x, v), __mg_imul__    (in place, as Python does)
     f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
+    f"{a}{b}"           ->  __mg_text__(f"{a}{b}")                (size checked once built)
     while/def/lambda    ->  __mg_tick__() first                   (operation and time budget)
     for x in xs         ->  for x in __mg_loop__(xs)              (the same, with no call per item)
     [... for x in xs]   ->  [... for x in __mg_loop__(xs)]
@@ -164,6 +165,12 @@ class Rewriter(ast.NodeTransformer):
             return node
         value = _call("__mg_format__", node.value, ast.Constant(node.conversion), node.format_spec)
         return ast.FormattedValue(value=value, conversion=-1, format_spec=None)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
+        self.generic_visit(node)
+        if sum(isinstance(part, ast.FormattedValue) for part in node.values) < 2:
+            return node  # f"{s}!" adds a constant: it cannot double s
+        return _call("__mg_text__", node)  # s = f"{s}{s}" doubles: sized once built
 
     # -- budgets: loops, functions, comprehensions ----------------------------------------
     def visit_For(self, node: ast.For) -> ast.For:

@@ -8,7 +8,8 @@ before the call (or, for repeated steps like re.sub's replacements, as it goes).
 Why the defence covers the class: the budgets are on the amplifying operation, not on a
 spelling of it. Repetition is checked for every `*` (an int literal no longer exempts it) and
 every sequence type with C repetition (str, bytes, list, tuple, deque); concatenation for
-every `+` of two sequences (and `extend`, operator.add, `[*xs, *xs]`); division by the product of the operands' bit lengths, wherever
+every `+` of two sequences (and `extend`, operator.add, `[*xs, *xs]`, and formatting:
+f-strings, `%`, str.format, sized once built, so no step more than doubles); division by the product of the operands' bit lengths, wherever
 it happens (`%`, `//`, divmod, gcd), so a big int from any door (int(s, 16), from_bytes)
 cannot stall it; powers by the result's size for ints and fractions and by the work for
 pow(a, b, m); regexes by their parsed shape, with their flags; templates and padding by the
@@ -43,6 +44,9 @@ ATTACKS = {
     "doubling by operator.iadd": "import operator\nl = [0]\nfor i in range(40):\n    l = operator.iadd(l, l)",
     "doubling by unpacking": "l = [0]\nfor i in range(40):\n    l = [*l, *l]",
     "doubling a tuple by unpacking": "t = (0,)\nfor i in range(40):\n    t = (*t, *t)",
+    "doubling by an f-string": "s = 'ab'\nfor i in range(40):\n    s = f'{s}{s}'",
+    "doubling by %-formatting": "s = 'ab'\nfor i in range(40):\n    s = '%s%s' % (s, s)",
+    "doubling by str.format": "s = 'ab'\nfor i in range(40):\n    s = '{}{}'.format(s, s)",
     "expandtabs": "('\\t' * 10 ** 6).expandtabs(10 ** 4)",
     "json.dumps separators": "import json\njson.dumps(list(range(10 ** 5)), separators=(',' * 10 ** 5, ':'))",
     "textwrap.indent": "import textwrap\ntextwrap.indent('\\n' * 10 ** 6, 'x' * 100)",
