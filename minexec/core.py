@@ -139,7 +139,8 @@ class GuardedInterpreter:
         raise error from None
 
     def _set_last(self, value: Any) -> None:
-        self._last = value
+        # The host will show this value: its text must be one the host can afford to build.
+        self._last = self._guards.shown(value)
 
     def _import_from(self, module: str, names: tuple[str, ...]) -> tuple[Any, ...]:
         """`from module import a, b`: each name is an attribute or an authorised submodule."""

@@ -515,6 +515,18 @@ class Guards:
             return op(a, right)
         return op(left, right)
 
+    def shown(self, value: Any) -> Any:
+        """A value about to be turned into text (print, repr, str(x), an f-string field, a
+        `%` argument, json.dumps, the run's output): `[s] * 1000` is a thousand items, but
+        its text repeats s a thousand times, built in one C call. The text's size is
+        estimated first (see text_size)."""
+        if type(value) in _PLAIN_SCALARS:
+            return value
+        size = text_size(value, self.budgets.max_sequence_items)
+        if size > self.budgets.max_sequence_items:
+            self.check_items(size, "value's text")
+        return value
+
     def text(self, text: Any) -> Any:
         """A formatted string, sized once built: `s = f"{s}{s}"` or `"%s%s" % (s, s)` in a
         loop doubles s each time; each step may at most double a string the limit allows."""
@@ -539,7 +551,7 @@ class Guards:
     def mod(self, left: Any, right: Any) -> Any:
         if isinstance(left, (str, bytes, bytearray)):
             self._check_percent_format(left, right)
-            return self.text(left % right)
+            return self.text(left % self.shown(right))
         self.check_division(left, right)
         return left % right
 
@@ -593,7 +605,7 @@ class Guards:
         elif conversion == ord("a"):
             value = ascii(value)
         self.check_spec(spec)
-        return format(value, spec)
+        return format(self.shown(value), spec)
 
     def _check_percent_format(self, template: Any, args: Any) -> None:
         # Work on an exact copy: a str subclass could lie in `in` or in its length.
@@ -655,6 +667,7 @@ class _SafeFormatter(string.Formatter):
         return self.guards.text(super().vformat(format_string, args, kwargs))
 
     def format_field(self, value: Any, format_spec: str) -> Any:
+        self.guards.shown(value)
         self.guards.check_spec(format_spec)
         return format(value, format_spec)
 
@@ -671,6 +684,38 @@ class _SafeFormatter(string.Formatter):
 
     def bound_format_map(self, template: Any) -> Any:
         return lambda mapping: self.vformat(template, (), mapping)
+
+
+_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None), complex})
+
+MAX_TEXT_WALK = 100_000
+"""Containers and items text_size looks at before it stops: a structure with more parts than
+this has a text about as big as the structure itself, which already exists."""
+
+
+def text_size(value: Any, limit: int) -> int:
+    """An estimate of len(repr(value)) that counts each text as often as it appears, stopping
+    once it passes `limit` or has looked at MAX_TEXT_WALK parts. Containers are walked through
+    their base type's own iteration, so a subclass cannot run code here."""
+    total, seen, stack = 0, 0, [value]
+    while stack and total <= limit and seen < MAX_TEXT_WALK:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, (str, bytes, bytearray)):
+            total += true_len(item) + 2
+        elif isinstance(item, dict):
+            stack.extend(dict.keys(item))
+            stack.extend(dict.values(item))
+            total += 2
+        elif isinstance(item, (list, tuple, set, frozenset, collections.deque)):
+            base = next(
+                b for b in (list, tuple, set, frozenset, collections.deque) if isinstance(item, b)
+            )
+            stack.extend(base.__iter__(item))
+            total += 2
+        else:
+            total += 8
+    return total
 
 
 def _is_fraction(value: Any) -> bool:

@@ -29,10 +29,10 @@ from .standins import checked_type, refuse_class_creation
 from .validate import check_attribute_name
 
 SAFE_BUILTINS = (
-    "abs", "all", "any", "ascii", "bin", "bool", "callable", "chr", "complex", "dict", "dir",
+    "abs", "all", "any", "bin", "bool", "callable", "chr", "complex", "dict", "dir",
     "enumerate", "float", "frozenset", "hash", "hex", "id", "int",
     "isinstance", "issubclass", "len", "list", "max", "min", "next", "object", "oct",
-    "ord", "repr", "reversed", "round", "set", "slice", "sorted", "str", "super",
+    "ord", "reversed", "round", "set", "slice", "sorted", "str", "super",
     "tuple", "zip", "property", "staticmethod", "classmethod", "NotImplemented", "Ellipsis",
     "__build_class__",
 )  # fmt: skip
@@ -96,7 +96,7 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
         names[name] = _refusal(name, instead)
     names.update(_checked_builtins(guards))
     names["__import__"] = _library_import(guards)
-    names["print"] = _printer(output)
+    names["print"] = _printer(output, guards.shown)
     names.update({name: _tool_caller(name, tool) for name, tool in tools.items()})
     names["final_answer"] = _final_answer(guards, tools.get("final_answer"))
     names.update(guards.fast_paths())
@@ -115,6 +115,7 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
             "__mg_class__": guards.register_class,
             "__mg_star__": guards.star,
             "__mg_text__": guards.text,
+            "__mg_shown__": guards.shown,
         }
     )
     return names
@@ -148,11 +149,11 @@ def _library_import(guards: Guards) -> Callable[..., Any]:
     return import_
 
 
-def _printer(output: Output) -> Callable[..., None]:
+def _printer(output: Output, shown: Callable[[Any], Any]) -> Callable[..., None]:
     def print(*values: Any, sep: str | None = " ", end: str | None = "\n", **_: Any) -> None:  # noqa: A001
         """print() into the run's logs (file= and flush= are ignored)."""
         # str.join and str.__add__ give exact strs, whatever a subclass overrides.
-        text = str.join(" " if sep is None else sep, map(str, values))
+        text = str.join(" " if sep is None else sep, map(str, map(shown, values)))
         output.write(str.__add__(text, "\n" if end is None else end))
 
     return print
@@ -254,6 +255,12 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
     def format_(value: Any, spec: str = "") -> str:
         return guards.format(value, -1, spec)
 
+    def repr_(value: Any) -> str:
+        return repr(guards.shown(value))
+
+    def ascii_(value: Any) -> str:
+        return ascii(guards.shown(value))
+
     def divmod_(left: Any, right: Any) -> Any:
         guards.check_division(left, right)  # big ints: as slow as a // b
         return divmod(left, right)
@@ -301,6 +308,8 @@ def _size_builtins(guards: Guards) -> dict[str, Any]:
         "format": format_,
         "pow": guards.pow,
         "divmod": divmod_,
+        "repr": repr_,
+        "ascii": ascii_,
         **{cls.__name__: s for cls, s in standins.items()},
     }
 

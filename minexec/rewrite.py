@@ -14,6 +14,7 @@ The changes:
     x += v, x *= v      ->  x = __mg_iadd__(x, v), __mg_imul__    (in place, as Python does)
     f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
     f"{a}{b}"           ->  __mg_text__(f"{a}{b}")                (size checked once built)
+    f"{x}", str(x)      ->  f"{__mg_shown__(x)}", str(__mg_shown__(x)) (size of the text first)
     while/def/lambda    ->  __mg_tick__() first                   (operation and time budget)
     for x in xs         ->  for x in __mg_loop__(xs)              (the same, with no call per item)
     [... for x in xs]   ->  [... for x in __mg_loop__(xs)]
@@ -162,6 +163,8 @@ class Rewriter(ast.NodeTransformer):
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:
         self.generic_visit(node)
         if node.format_spec is None:
+            if not isinstance(node.value, ast.Constant):  # f"{[s] * 1000}": sized first
+                node.value = _call("__mg_shown__", node.value)
             return node
         value = _call("__mg_format__", node.value, ast.Constant(node.conversion), node.format_spec)
         return ast.FormattedValue(value=value, conversion=-1, format_spec=None)
@@ -171,6 +174,12 @@ class Rewriter(ast.NodeTransformer):
         if sum(isinstance(part, ast.FormattedValue) for part in node.values) < 2:
             return node  # f"{s}!" adds a constant: it cannot double s
         return _call("__mg_text__", node)  # s = f"{s}{s}" doubles: sized once built
+
+    def visit_Call(self, node: ast.Call) -> ast.Call:
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
+            node.args[0] = _call("__mg_shown__", node.args[0])  # str([s] * 1000)
+        return node
 
     # -- budgets: loops, functions, comprehensions ----------------------------------------
     def visit_For(self, node: ast.For) -> ast.For:

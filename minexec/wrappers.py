@@ -317,6 +317,7 @@ def _standin_results(guards: Guards, function: Callable[..., Any], *args: Any) -
 def _json_indent_checked(guards: Guards, function: Callable[..., Any], *a: Any, **kw: Any) -> Any:
     """json.dumps(x, indent=10**9) builds the indent string first, in Python, unguarded."""
     _json_separators_checked(guards, kw.get("separators"))
+    guards.shown(a[0] if a else kw.get("obj"))  # json.dumps([s] * 1000): s a thousand times
     indent = kw.get("indent")
     width = true_len(indent) if isinstance(indent, str) else as_int(indent)
     if width is not None and width > guards.budgets.max_format_width:

@@ -13,7 +13,9 @@ f-strings, `%`, str.format, sized once built, so no step more than doubles); div
 it happens (`%`, `//`, divmod, gcd), so a big int from any door (int(s, 16), from_bytes)
 cannot stall it; powers by the result's size for ints and fractions and by the work for
 pow(a, b, m); regexes by their parsed shape, with their flags; templates and padding by the
-size of what they expand to. The value that was checked is the value that is used, so an
+size of what they expand to. Text is estimated before it is built wherever the code or the host turns a value into text
+(print, repr, str(x), f-strings, `%`, str.format, json.dumps, the run's output), counting
+each repeated reference. The value that was checked is the value that is used, so an
 `__index__` that answers differently the second time changes nothing. And sandbox code the
 host calls between runs (a `__repr__`) has a time budget as well as an operation budget.
 """
@@ -53,6 +55,15 @@ ATTACKS = {
     "NFKD normalisation": "import unicodedata\nunicodedata.normalize('NFKD', '\\ufdfa' * 10 ** 6)",
     "statistics.quantiles(n=10**8)": "import statistics\nstatistics.quantiles([1, 2, 3], n=10 ** 8)",
     "Counter.elements": "import collections\nlen(list(collections.Counter(a=10 ** 12).elements()))",
+    # text of aliased data: a thousand references to one long string
+    "print of aliased text": "s = 'x' * 10 ** 5\nprint([s] * 1000)",
+    "repr of aliased text": "s = 'x' * 10 ** 5\nt = repr([s] * 1000)",
+    "str of aliased text": "s = 'x' * 10 ** 5\nt = str({'k': [s] * 1000})",
+    "an f-string field of aliased text": "s = 'x' * 10 ** 5\nt = f'{[s] * 1000}'",
+    "a %-argument of aliased text": "s = 'x' * 10 ** 5\nt = '%s' % ([s] * 1000,)",
+    "a str.format argument of aliased text": "s = 'x' * 10 ** 5\nt = '{}'.format([s] * 1000)",
+    "json.dumps of aliased text": "import json\ns = 'x' * 10 ** 5\nt = json.dumps([s] * 1000)",
+    "the run's output, shown by the host": "s = 'x' * 10 ** 5\n[[s] * 100] * 10",
     # regular expressions
     "compiled-regex sub": "import re\np = re.compile('x')\np.sub('y' * 10 ** 4, 'x' * 10 ** 5)",
     "a group-reference template": "import re\nre.sub('a+', '\\\\g<0>' * 10 ** 4, 'a' * 10 ** 4)",
