@@ -25,6 +25,7 @@ import math
 import operator
 import re
 import statistics
+import string
 import sys
 import textwrap
 import time
@@ -39,9 +40,11 @@ from .guards import Guards, as_int, true_len
 from .validate import check_attribute_name
 
 try:  # the regex parser moved in Python 3.11
+    from re import _compiler as _sre_compiler  # type: ignore[attr-defined]
     from re import _constants as _sre_constants  # type: ignore[attr-defined]
     from re import _parser as _sre_parser  # type: ignore[attr-defined]
 except ImportError:  # pragma: no cover - Python 3.10
+    import sre_compile as _sre_compiler  # type: ignore[no-redef]
     import sre_constants as _sre_constants  # type: ignore[no-redef]
     import sre_parse as _sre_parser  # type: ignore[no-redef]
 
@@ -460,7 +463,8 @@ def _check_pattern(pattern: str | bytes, flags: int = 0) -> None:
     - a variable repeat inside another (`(a+)+`, `(\\w*)*`, `(a{1,30}){1,30}`);
     - a repeat of a part that holds an unbounded `.` (`(.*a){12}$`: n**12 ways to split);
     - alternatives inside an unbounded repeat that can start the same way (`(a|a)+$`,
-      `(a|ab)+`: the parser turns both into an empty alternative after a common prefix).
+      `(a|ab)+`: the parser turns both into an empty alternative after a common prefix);
+    - more than two overlapping unbounded repeats side by side (`.*a.*b.*c$`, `a*a*a*c`).
 
     The parse is Python's own (with the flags, so re.X counts), and every construct that holds
     a subpattern is walked: groups, atomic groups, lookarounds, conditionals.
@@ -472,13 +476,21 @@ def _check_pattern(pattern: str | bytes, flags: int = 0) -> None:
     if _backtracks(list(parsed), outer=None):
         raise InterpreterError(
             "This regular expression can take exponential time: it nests one variable repeat "
-            "in another (like (a+)+ or (.*a){12}), or repeats alternatives that can match the "
-            "same text (like (a|ab)+). Rewrite it without the nesting."
+            "in another (like (a+)+ or (.*a){12}), repeats alternatives that can match the "
+            "same text (like (a|ab)+), or chains unbounded repeats that overlap (like "
+            ".*a.*b.*c). Rewrite it without the nesting, or split the work into steps."
         )
+
+
+MAX_SIBLING_REPEATS = 3
+"""Unbounded repeats side by side that can match the same character (`.*a.*b.*c.*d`, twelve
+`a*`): each more multiplies the ways to split a text by its length."""
 
 
 def _backtracks(items: list, outer: tuple | None) -> bool:
     """Walk a parsed pattern; `outer` is the (low, high) of the nearest enclosing repeat."""
+    if _too_many_siblings(items):
+        return True
     for op, arg in items:
         if op in _REPEATS or op == _POSSESSIVE:
             low, high, sub = arg
@@ -512,6 +524,51 @@ def _splits(outer: tuple, low: int, high: int) -> bool:
     if high == _sre_constants.MAXREPEAT:
         return outer_high > 4  # (\\d+\\.){3} is an IP address; (\\w+\\s){12} is not
     return (high - low + 1) ** outer_high > MAX_REGEX_SPLITS
+
+
+def _too_many_siblings(items: list) -> bool:
+    """Can one character be matched by more than MAX_SIBLING_REPEATS unbounded repeats in a
+    row, with no required character between them that they could not also match? (`=` ends a
+    run of `\\s*`; `a` does not end a run of `.*`.) Character sets are compared on a sample
+    alphabet, by Python's own matcher."""
+    run: list[frozenset[str]] = []
+    for op, arg in items:
+        if op == _sre_constants.SUBPATTERN and len(arg[-1]) == 1:
+            op, arg = arg[-1][0]  # (.*) counts as .*
+        if op in _REPEATS and arg[1] == _sre_constants.MAXREPEAT and len(arg[2]) == 1:
+            chars = _matched([arg[2][0]])
+            if arg[0] >= 1 and not any(chars & earlier for earlier in run):
+                run = []  # `\\s+` after `\\w+`: a required character the others cannot take
+            run.append(chars)
+            hits = collections.Counter(char for chars in run for char in chars)
+            if max(hits.values(), default=0) > MAX_SIBLING_REPEATS:
+                return True
+        elif op in (_sre_constants.LITERAL, _sre_constants.IN, _sre_constants.CATEGORY):
+            required = _matched([(op, arg)])
+            if not any(required & chars for chars in run):
+                run = []  # a character none of them matches: backtracking stops here
+        else:
+            run = []
+    return False
+
+
+_SAMPLE = string.printable + "\u00e9\u4e00"
+
+
+_ONE_CHARACTER = frozenset(
+    {_sre_constants.LITERAL, _sre_constants.NOT_LITERAL, _sre_constants.IN, _sre_constants.ANY,
+     _sre_constants.CATEGORY}
+)  # fmt: skip
+
+
+def _matched(items: list) -> frozenset[str]:
+    """The sample characters one parsed item matches (compiled by re itself); anything that
+    is not a one-character item (a group, a reference) is taken to match every character."""
+    if len(items) != 1 or items[0][0] not in _ONE_CHARACTER:
+        return frozenset(_SAMPLE)
+    pattern = _sre_parser.SubPattern(_sre_parser.State(), items)
+    compiled = _sre_compiler.compile(pattern, 0)
+    return frozenset(char for char in _SAMPLE if compiled.fullmatch(char))
 
 
 def _subpatterns(op: Any, arg: Any) -> list:

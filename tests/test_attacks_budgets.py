@@ -76,6 +76,8 @@ ATTACKS = {
     "re.X in compile": "import re\nre.compile(' ( a + ) + $', re.X)",
     "inline (?x)": "import re\nre.match('(?x) ( a + ) + $', 'a' * 40 + 'b')",
     "atomic group around a nest": "import re\nre.match('(?>(a+)+)b', 'a' * 40)",
+    "overlapping repeats side by side": "import re\nre.search('a*' * 12 + 'c', 'a' * 60)",
+    "four overlapping .* in a row": "import re\nre.search('(.*)a(.*)b(.*)c(.*)d', 'abc' * 1000)",
     "a nest in a conditional": "import re\nre.match('(x)?(?(1)y|(a+)+)$', 'a' * 40 + 'b')",
     # numbers
     "int.from_bytes": "int.from_bytes(b'\\xff' * 10 ** 7, 'big')",
