@@ -1,4 +1,5 @@
-"""The runtime guards that rewritten code calls: attributes, operators, formats, writes.
+"""The runtime guards that rewritten code calls: attributes, operators, writes (and, mixed
+in from textguards.py, formats and text).
 
 `rewrite.py` turns `obj.name` into `__mg_getattr__(obj, "name")`, `a ** b` into
 `__mg_pow__(a, b)` and so on; this module holds those functions. Each one lets ordinary values
@@ -25,7 +26,6 @@ import numbers
 import operator
 import random
 import re
-import string
 from abc import ABCMeta
 from types import (
     BuiltinMethodType,
@@ -48,7 +48,9 @@ from .errors import InterpreterError
 from .hoststate import PrivateState
 from .imports import ImportPolicy
 from .rewrite import FILENAME, WATCHED_NAMES
+from .sizes import SEQUENCES, TEXT, as_int, true_len
 from .standins import CheckedMeta, checked_type, refuse_class_creation
+from .textguards import SafeFormatter, TextGuards
 from .validate import check_attribute_name
 
 OWNER = "__mg_owner__"
@@ -56,9 +58,6 @@ OWNER = "__mg_owner__"
 The code cannot read or write it: the name starts with '_'."""
 
 _WATCHED_VALUE_TYPES = frozenset({ModuleType, FrameType, CodeType, TracebackType})
-_SEQUENCES = (str, bytes, bytearray, list, tuple, collections.deque)
-_EXACT_TEXT = frozenset({str, bytes, bytearray})
-_TEXT = (str, bytes, bytearray)
 _BOUND_METHODS = frozenset({BuiltinMethodType, MethodType, MethodWrapperType})
 _UNBOUND_METHODS = frozenset({MethodDescriptorType, WrapperDescriptorType})
 _PYTHON_METHODS = frozenset({FunctionType, MethodType})
@@ -80,30 +79,7 @@ MAX_POW_MOD_WORK = 2**40
 """Largest bits(exponent) * bits(modulus)**2 for pow(a, b, m): a 4096-bit RSA step is 2**36."""
 
 
-def as_int(value: Any) -> int | None:
-    """The exact int behind a value, or None: an int subclass may override `>` or
-    bit_length() to lie to a guard, but operator.index() hands back a plain int."""
-    if type(value) is int:
-        return value
-    try:
-        return operator.index(value)
-    except TypeError:
-        return None
-
-
-def _base_of(value: Any) -> type:
-    return next(base for base in (str, bytes, bytearray) if isinstance(value, base))
-
-
-def true_len(sequence: Any) -> int:
-    """len() as the base type counts it, whatever a subclass's __len__ says."""
-    for base in _SEQUENCES:
-        if isinstance(sequence, base):
-            return base.__len__(sequence)
-    return len(sequence)
-
-
-class Guards:
+class Guards(TextGuards):
     """The guard functions for one interpreter, sharing its import policy, meter and budgets."""
 
     def __init__(self, policy: ImportPolicy, meter: Meter, budgets: Budgets) -> None:
@@ -115,7 +91,7 @@ class Guards:
         self.private = PrivateState(budgets.max_decimal_digits)
         # class -> the stand-in the code gets instead (range, bytes, type, Decimal, metaclasses)
         self.standins: dict[type, type] = {**self.private.standins(), **GUARDED_ENUMS}
-        self.formatter = _SafeFormatter(self)
+        self.formatter = SafeFormatter(self)
         self.module_wrappers: dict[tuple[str, str], Any] = {}  # filled by wrappers.py
         # (class, method name) -> factory(receiver, method) of a checked method; wrappers.py
         self.method_wrappers: dict[tuple[type, str], Any] = {}
@@ -254,8 +230,8 @@ class Guards:
                     f"{getattr(receiver, '__name__', '?')}.register() is not allowed: it would "
                     "change an imported class for the whole program. Subclass it instead."
                 )
-        is_text = isinstance(receiver, _TEXT)
-        is_text_type = isinstance(owner, type) and issubclass(owner, _TEXT)
+        is_text = isinstance(receiver, TEXT)
+        is_text_type = isinstance(owner, type) and issubclass(owner, TEXT)
         if not (is_text or is_text_type):
             return value
         if name == "format":
@@ -275,19 +251,6 @@ class Guards:
         if name == "expandtabs":
             return self._expandtabs(receiver, value)
         return self._padding(value)
-
-    def _translate(self, text: Any, method: Any) -> Any:
-        """`s.translate(table)`: one character may map to a long string."""
-
-        def translate(table: Any, *args: Any) -> Any:
-            if isinstance(text, str) and not isinstance(table, dict):
-                raise InterpreterError("str.translate needs a dict table (use str.maketrans).")
-            if isinstance(table, dict):
-                values = (true_len(v) for v in table.values() if isinstance(v, str))
-                self.check_items(true_len(text) * max(max(values, default=1), 1), "translate")
-            return method(table, *args)
-
-        return translate
 
     def _random_capped(self, name: str, method: Any) -> Any:
         keyword, position, unit = _RANDOM_SIZES[name]
@@ -312,68 +275,6 @@ class Guards:
             return self._watched(target, name, bound)(*args, **kwargs)
 
         return call
-
-    def _join(self, separator: Any, method: Any) -> Any:
-        """`sep.join(parts)`: the result's size is known before C builds it."""
-
-        def join(parts: Any) -> Any:
-            parts = list(parts)
-            if set(map(type, parts)) <= _EXACT_TEXT:  # the common case, counted in C
-                size = sum(map(len, parts))
-            else:
-                size = sum(true_len(p) for p in parts if isinstance(p, (str, bytes, bytearray)))
-            self.check_items(size + true_len(separator) * max(len(parts) - 1, 0), "join")
-            return method(parts)
-
-        return join
-
-    def _replace(self, text: Any, method: Any) -> Any:
-        """`s.replace(old, new)`: an empty `old` inserts `new` between every character."""
-
-        def replace(old: Any, new: Any, count: Any = -1) -> Any:
-            base = type(text) if type(text) in (str, bytes, bytearray) else _base_of(text)
-            hits = base.count(text, old) if true_len(old) else true_len(text) + 1
-            limit = as_int(count)
-            if limit is not None and limit >= 0:
-                hits = min(hits, limit)
-            growth = hits * (true_len(new) - true_len(old))
-            self.check_items(true_len(text) + growth, "replace")
-            return method(old, new, count)
-
-        return replace
-
-    def _padding(self, method: Any) -> Any:
-        """`"a".ljust(10**10)`: check the width before the C method allocates it."""
-
-        def padded(*args: Any, **kwargs: Any) -> Any:
-            # The ints that were checked go to the method, not objects whose __index__ could
-            # answer differently the second time.
-            args = tuple(self._width(arg) for arg in args)
-            kwargs = {key: self._width(value) for key, value in kwargs.items()}
-            return method(*args, **kwargs)
-
-        return padded
-
-    def _width(self, value: Any) -> Any:
-        number = None if isinstance(value, (str, bytes)) else as_int(value)
-        if number is not None and number > self.budgets.max_sequence_items:
-            raise InterpreterError(
-                f"A width of {number:,} is over the limit of "
-                f"{self.budgets.max_sequence_items:,} characters."
-            )
-        return value if number is None else number
-
-    def _expandtabs(self, text: Any, method: Any) -> Any:
-        """`s.expandtabs(n)`: every tab may become n spaces."""
-
-        def expandtabs(tabsize: Any = 8) -> Any:
-            size = self._width(tabsize)
-            tab = "\t" if isinstance(text, str) else b"\t"
-            tabs = _base_of(text).count(text, tab)
-            self.check_items(true_len(text) + tabs * max(as_int(size) or 0, 0), "expandtabs")
-            return method(size)
-
-        return expandtabs
 
     def target(self, obj: Any) -> _Target:
         """`obj.name = v` and `del obj.name` go through this proxy (see check_writable)."""
@@ -507,44 +408,25 @@ class Guards:
             return op(a, b)
         if _is_fraction(left) or _is_fraction(right):  # Fraction * Fraction: stdlib code
             self.check_bits(_rational_bits(left) + _rational_bits(right), "this product")
-        if b is not None and isinstance(left, _SEQUENCES):
+        if b is not None and isinstance(left, SEQUENCES):
             self.check_items(true_len(left) * b, "repetition")
             return op(left, b)
-        if a is not None and isinstance(right, _SEQUENCES):
+        if a is not None and isinstance(right, SEQUENCES):
             self.check_items(true_len(right) * a, "repetition")
             return op(a, right)
         return op(left, right)
-
-    def shown(self, value: Any) -> Any:
-        """A value about to be turned into text (print, repr, str(x), an f-string field, a
-        `%` argument, json.dumps, the run's output): `[s] * 1000` is a thousand items, but
-        its text repeats s a thousand times, built in one C call. The text's size is
-        estimated first (see text_size)."""
-        if type(value) in _PLAIN_SCALARS:
-            return value
-        size = text_size(value, self.budgets.max_sequence_items)
-        if size > self.budgets.max_sequence_items:
-            self.check_items(size, "value's text")
-        return value
-
-    def text(self, text: Any) -> Any:
-        """A formatted string, sized once built: `s = f"{s}{s}"` or `"%s%s" % (s, s)` in a
-        loop doubles s each time; each step may at most double a string the limit allows."""
-        if isinstance(text, (str, bytes)) and true_len(text) > self.budgets.max_sequence_items:
-            self.check_items(true_len(text), "formatted text")
-        return text
 
     def star(self, items: Any) -> Any:
         """`*xs` in a display or a call: `l = [*l, *l]` doubles l in one C call, so each
         unpacked sequence is held to the sequence limit (and a display to that times the
         number of its stars, fixed in the source)."""
-        if isinstance(items, _SEQUENCES):
+        if isinstance(items, SEQUENCES):
             self.check_items(true_len(items), "unpacking")
         return items
 
     def add(self, left: Any, right: Any, op: Any = operator.add) -> Any:
         """`a + b` of two sequences: `s = s + s` doubles, and 30 doublings are a billion."""
-        if isinstance(left, _SEQUENCES) and isinstance(right, _SEQUENCES):
+        if isinstance(left, SEQUENCES) and isinstance(right, SEQUENCES):
             self.check_items(true_len(left) + true_len(right), "concatenation")
         return op(left, right)
 
@@ -586,42 +468,6 @@ class Guards:
                 f"{self.budgets.max_sequence_items:,}. Work on smaller pieces."
             )
 
-    # -- formats --------------------------------------------------------------------------
-    def check_spec(self, spec: str) -> None:
-        """Refuse widths and precisions over the limit in a format spec like '>10.3f'."""
-        for number in _SPEC_NUMBER.findall(spec):
-            if len(number) > 9 or int(number) > self.budgets.max_format_width:
-                raise InterpreterError(
-                    f"A format width or precision of {number} is over the limit of "
-                    f"{self.budgets.max_format_width:,}."
-                )
-
-    def format(self, value: Any, conversion: int = -1, spec: str = "") -> str:
-        """The f-string `{value!conversion:spec}` and the builtin format(value, spec)."""
-        if conversion == ord("r"):
-            value = repr(value)
-        elif conversion == ord("s"):
-            value = str(value)
-        elif conversion == ord("a"):
-            value = ascii(value)
-        self.check_spec(spec)
-        return format(self.shown(value), spec)
-
-    def _check_percent_format(self, template: Any, args: Any) -> None:
-        # Work on an exact copy: a str subclass could lie in `in` or in its length.
-        if isinstance(template, str):
-            text = str.__str__(template)
-        else:
-            text = bytes(template).decode("latin-1")
-        self.check_spec(text)
-        star = "*" in text
-        values = args if isinstance(args, tuple) else (args,)
-        widths = [as_int(v) for v in values]
-        if star and any(w is not None and w > self.budgets.max_format_width for w in widths):
-            raise InterpreterError(
-                f"A '*' width over the limit of {self.budgets.max_format_width:,} is not allowed."
-            )
-
 
 class _Target:
     """Stands in for `obj` in `obj.name = value`, `del obj.name` and `obj.name += value`."""
@@ -642,80 +488,6 @@ class _Target:
     def __delattr__(self, name: str) -> None:
         self._guards.check_writable(self._obj, name)
         delattr(self._obj, name)
-
-
-class _SafeFormatter(string.Formatter):
-    """str.format and str.format_map without attribute walks and with bounded widths.
-
-    `"{0.__class__}".format(x)` is resolved in C, beyond the reach of the AST check, so the
-    sandbox never hands out the real str.format: it formats with this class, which refuses any
-    field with an attribute (`{0.name}`) and checks every spec.
-    """
-
-    def __init__(self, guards: Guards) -> None:
-        self.guards = guards
-
-    def get_field(self, field_name: str, args: Any, kwargs: Any) -> Any:
-        if "." in field_name:
-            raise InterpreterError(
-                f"The format field '{{{field_name}}}' reads an attribute, which is not allowed "
-                "in format strings. Compute the value first and pass it in."
-            )
-        return super().get_field(field_name, args, kwargs)
-
-    def vformat(self, format_string: str, args: Any, kwargs: Any) -> str:
-        return self.guards.text(super().vformat(format_string, args, kwargs))
-
-    def format_field(self, value: Any, format_spec: str) -> Any:
-        self.guards.shown(value)
-        self.guards.check_spec(format_spec)
-        return format(value, format_spec)
-
-    def format(self, template: str, /, *args: Any, **kwargs: Any) -> str:  # noqa: A003
-        return self.vformat(template, args, kwargs)
-
-    def format_map(self, template: str, mapping: Any) -> str:
-        return self.vformat(template, (), mapping)
-
-    def bound_format(self, template: Any) -> Any:
-        if isinstance(template, (bytes, bytearray)):
-            raise InterpreterError("bytes have no format(); decode to str first.")
-        return lambda *args, **kwargs: self.vformat(template, args, kwargs)
-
-    def bound_format_map(self, template: Any) -> Any:
-        return lambda mapping: self.vformat(template, (), mapping)
-
-
-_PLAIN_SCALARS = frozenset({str, int, float, bool, type(None), complex})
-
-MAX_TEXT_WALK = 100_000
-"""Containers and items text_size looks at before it stops: a structure with more parts than
-this has a text about as big as the structure itself, which already exists."""
-
-
-def text_size(value: Any, limit: int) -> int:
-    """An estimate of len(repr(value)) that counts each text as often as it appears, stopping
-    once it passes `limit` or has looked at MAX_TEXT_WALK parts. Containers are walked through
-    their base type's own iteration, so a subclass cannot run code here."""
-    total, seen, stack = 0, 0, [value]
-    while stack and total <= limit and seen < MAX_TEXT_WALK:
-        item = stack.pop()
-        seen += 1
-        if isinstance(item, (str, bytes, bytearray)):
-            total += true_len(item) + 2
-        elif isinstance(item, dict):
-            stack.extend(dict.keys(item))
-            stack.extend(dict.values(item))
-            total += 2
-        elif isinstance(item, (list, tuple, set, frozenset, collections.deque)):
-            base = next(
-                b for b in (list, tuple, set, frozenset, collections.deque) if isinstance(item, b)
-            )
-            stack.extend(base.__iter__(item))
-            total += 2
-        else:
-            total += 8
-    return total
 
 
 def _is_fraction(value: Any) -> bool:

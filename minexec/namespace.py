@@ -24,7 +24,8 @@ from typing import Any
 
 from .budgets import metered
 from .errors import FinalAnswer, InterpreterError, Stop
-from .guards import Guards, as_int, true_len
+from .guards import Guards
+from .sizes import as_int, true_len
 from .standins import checked_type, refuse_class_creation
 from .validate import check_attribute_name
 

@@ -39,8 +39,9 @@ from typing import Any
 
 from .budgets import metered
 from .errors import InterpreterError
-from .guards import Guards, as_int, true_len
+from .guards import Guards
 from .regex_shapes import check_pattern
+from .sizes import as_int, true_len
 from .validate import check_attribute_name
 
 _REGEX_FUNCTIONS = ("compile", "match", "search", "fullmatch", "findall", "finditer", "split")
