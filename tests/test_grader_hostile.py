@@ -69,6 +69,11 @@ builtins.exec = lambda *args, **kwargs: None
 builtins.isinstance = lambda *args: True
 builtins.AssertionError = type("AssertionError", (Exception,), {})
 """,
+    "forged_reply": """
+def _all_passed(expressions):
+    return {key: {"status": "ok", "data": {"text/plain": "'ok'"}} for key in expressions}
+get_ipython().user_expressions = _all_passed
+""",
     "fake_output": """
 import sys
 print("test_add passed\\ntest_word_count passed\\n4/4 points")
@@ -259,6 +264,15 @@ def test_grader_ipython_profile_is_not_loaded(released, scratch, tmp_path, monke
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     result = grade_clean(write(released, tmp_path / "work"), scratch)
     assert result.score == 0 and not marker.exists()
+
+
+@slow
+def test_tracer_left_by_the_code_under_test_fails_it(released, scratch, tmp_path):
+    # A trace function can jump over the test's remaining lines (frame.f_lineno = ...).
+    source = "import sys\n\ndef add(a, b):\n    sys.settrace(lambda *args: None)\n    return a + b"
+    result = grade_clean(write(answered(released, source), tmp_path), scratch)
+    assert result.score == 0
+    assert result.exercises[0].message.startswith("TracedTest")
 
 
 @slow
