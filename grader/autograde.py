@@ -4,7 +4,10 @@ nbgrader can only autograde inside a course: a source folder, a gradebook that k
 cells, and `submitted/<student>/<unit>/`. `autograde_in` builds that tree around one submission
 and runs nbgrader's own `Autograde` converter through its Python API (`NbGraderAPI.autograde`),
 so scores are nbgrader's: its `OverwriteCells` restores every locked and hidden test cell from
-the gradebook by checksum (and adds back deleted ones), then `SafeExecute` runs the notebook.
+the gradebook by checksum (and adds back deleted ones), then `SafeExecute` runs the notebook,
+each test cell through the guard it installs in the kernel first (see `grader.execute`). The
+course is the installed one (`find_course_root`), never one found next to the submission, and
+`collect` checks the gradebook's scores against the graded notebook before reporting them.
 
 The gradebook of a unit is built once by `generate_assignment` and cached by the source's
 content hash (`gradebook_template`); each grading works on a copy of it.
