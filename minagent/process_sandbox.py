@@ -30,6 +30,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+# killed_by(returncode): the signal that killed a child (-N from Popen, 128 + N through bwrap).
+from minexec.limits import killed_by
 from minexec.sandbox import bwrap_command, drop_root_prefix, hand_over, sandbox_problem
 
 
@@ -56,19 +58,6 @@ class SandboxResult:
     @property
     def ok(self) -> bool:
         return self.returncode == 0 and self.limit is None
-
-
-def killed_by(returncode: int | None) -> int | None:
-    """The signal that killed a child, or None: Popen says -N for signal N, and bwrap (like a
-    shell) exits with 128 + N when the program inside it was killed by signal N.
-
-    Example: killed_by(-9) -> 9, killed_by(152) -> 24 (SIGXCPU), killed_by(1) -> None
-    """
-    if returncode is None:
-        return None
-    if returncode < 0:
-        return -returncode
-    return returncode - 128 if returncode > 128 else None
 
 
 @functools.cache
