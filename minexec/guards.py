@@ -462,6 +462,11 @@ class Guards(TextGuards):
             )
 
     def check_items(self, items: int, what: str) -> None:
+        """Refuse building more than max_sequence_items; and, since every big allocation
+        the code makes passes here, stop at once when the watchdog has seen memory grow past
+        its budget (a `for` loop draws its budget only every TICKET_BATCH iterations)."""
+        if self.meter.memory_exceeded:
+            self.meter.exceeded()
         if items > self.budgets.max_sequence_items:
             raise InterpreterError(
                 f"This {what} would build {items:,} items, over the limit of "

@@ -18,6 +18,8 @@ size of what they expand to. Text is estimated before it is built wherever the c
 each repeated reference. The value that was checked is the value that is used, so an
 `__index__` that answers differently the second time changes nothing. And sandbox code the
 host calls between runs (a `__repr__`) has a time budget as well as an operation budget.
+What no single amplifier shows, total memory, the watchdog measures, and every sequence
+allocation stops at once when it has seen the budget pass.
 """
 
 from __future__ import annotations
@@ -162,3 +164,13 @@ def test_a_repr_the_host_calls_later_has_a_time_budget() -> None:
     with pytest.raises(InterpreterError, match="time limit of 0.3 seconds"):
         repr(slow)
     assert interpreter.run("1 + 1").output == 2
+
+
+def test_big_allocations_stop_as_soon_as_memory_is_over_budget() -> None:
+    """A `for` loop pays for its iterations in batches of 32, so the memory budget would be
+    seen only every 32 allocations; each sequence allocation checks it too. The sleep makes
+    each step last long enough for the watchdog to look, on any machine."""
+    interpreter = GuardedInterpreter(["time"], budgets=Budgets(memory_growth_mb=50))
+    code = "import time\nkeep = []\nfor i in range(31):\n    keep.append([i] * 10 ** 6)\n    time.sleep(0.02)"
+    with pytest.raises(InterpreterError, match="Memory grew by more than 50 MiB"):
+        interpreter.run(code)
