@@ -639,7 +639,6 @@ def evaluate(code, state=None, authorized_imports=(), max_operations=MAX_OPERATI
     finally:
         state[PRINT_KEY] = "".join(run.printed)
     return result
-    ### END SOLUTION
 
 
 # ---------------------------------------------------------------- behind the Executor protocol
@@ -714,6 +713,9 @@ class Interpreter:
             value = self._evaluate(code, self.state, self.authorized_imports, self.max_operations)
         except FinalAnswerSignal as answer:
             return RunResult(answer.value, self._printed(), True)
+        except InterpreterError as refusal:  # already the protocol's error: keep its message
+            refusal.logs = self._printed()
+            raise
         except Exception as error:  # noqa: BLE001 - the protocol's one error type, for all
             failure = InterpreterError(f"{type(error).__name__}: {error}")
             failure.logs = self._printed()

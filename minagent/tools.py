@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import re
 from collections.abc import Callable, Mapping
@@ -134,7 +135,7 @@ class Tool:
         function = function_to_schema(fn)["function"]
         returns = function.get("return")
         output = returns.get("type") if returns else None
-        return cls(
+        made = cls(
             name=name or function["name"],
             description=function["description"] or "",
             parameters=function["parameters"],
@@ -142,6 +143,8 @@ class Tool:
             output_type=output if isinstance(output, str) else "any",
             return_schema=returns,
         )
+        # The tool still reads as the function it wraps (help(), __name__, __doc__).
+        return functools.update_wrapper(made, fn, updated=())
 
     @property
     def properties(self) -> dict:

@@ -30,13 +30,6 @@ UNITS = sorted(p.name for p in (REPO / "solutions").iterdir() if p.is_dir())
 REFERENCE = re.compile(r"\*\*Reference:\*\*(.*?)(?:\n\n|\Z)", re.DOTALL)
 MODULE_PATH = re.compile(r"`(minagent/[\w/]+)\.py`")
 
-# Gaps between a unit and the library that the lead has been asked to close; each entry fails
-# loudly (strict xfail) once the gap is closed, so that it gets removed.
-KNOWN_GAPS = {
-    "02-tools": "minagent.tools.tool does not copy the function's __name__ and __doc__ onto the "
-    "Tool (functools.update_wrapper), which unit 02's hidden test of `tool` checks",
-}
-
 
 def solution(unit: str) -> dict:
     return json.loads((REPO / "solutions" / unit / f"{unit}.ipynb").read_text())
@@ -155,15 +148,7 @@ def test_graded_functions_are_in_the_reference(unit):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    "unit",
-    [
-        pytest.param(u, marks=pytest.mark.xfail(reason=KNOWN_GAPS[u], strict=True))
-        if u in KNOWN_GAPS
-        else u
-        for u in UNITS
-    ],
-)
+@pytest.mark.parametrize("unit", UNITS)
 def test_reference_gets_full_marks(unit, tmp_path):
     nb = solution(unit)
     path = tmp_path / unit / f"{unit}.ipynb"
