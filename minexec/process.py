@@ -204,7 +204,15 @@ class ProcessInterpreter:
         data = receive_bytes(child.stdout)
         if data is None:
             raise self._death()
-        return safe_loads(data)
+        try:
+            return safe_loads(data)
+        except Exception:  # noqa: BLE001 - a child that sends garbage is a broken child
+            self.close()
+            raise ChildKilledError(
+                "The child process sent a reply that is not a message, and was stopped; its "
+                "variables are lost.",
+                limit="crash",
+            ) from None
 
     def _death(self) -> ChildKilledError:
         child = self._child

@@ -81,25 +81,26 @@ _HOOK_ATTRIBUTES = frozenset({"__code__", "__defaults__", "__kwdefaults__"})
 def block_side_effects() -> None:
     """Install an audit hook that refuses processes, sockets, ctypes, writes and introspection.
 
-    Everything the hook consults is bound once, here, into immutable locals of its closure:
-    it reads no module global at call time, so rewriting this module's globals (or
-    builtins.PermissionError) does not switch it off.
+    Everything the hook consults is bound once, here, into immutable locals of its closure,
+    builtins included (`type`, `len`): it reads no global at call time, so rewriting this
+    module's globals or the builtins module does not switch it off; and the one event that
+    would change the hook itself (setting its `__code__` or defaults) is refused.
     """
     blocked = tuple(BLOCKED_AUDIT_EVENTS)
     hook_attributes = _HOOK_ATTRIBUTES
     write_flags = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
-    refusal, text, number = PermissionError, str, int
+    refusal, text, number, kind, size = PermissionError, str, int, type, len
 
     def hook(event: str, args: tuple) -> None:
         refuse = event.startswith(blocked)
-        if event == "open" and len(args) >= 3:
+        if event == "open" and size(args) >= 3:
             mode, flags = args[1], args[2]
-            if type(mode) is text:
+            if kind(mode) is text:
                 refuse = "w" in mode or "a" in mode or "x" in mode or "+" in mode
             else:
-                refuse = type(flags) is number and bool(flags & write_flags)
-        elif event == "object.__setattr__" and len(args) >= 2:
-            refuse = args[1] in hook_attributes  # a function's code, as in hook.__code__ = ...
+                refuse = kind(flags) is number and flags & write_flags != 0
+        elif event == "object.__setattr__" and size(args) >= 2 and args[0] is hook:
+            refuse = args[1] in hook_attributes  # hook.__code__ = ... would empty it
         if refuse:
             raise refusal(f"{event} is not allowed in the interpreter's worker process")
 

@@ -119,22 +119,43 @@ def test_unaudited_fork_exec_is_stopped_by_the_process_limit(escaped: ProcessInt
         escaped.run(code)
 
 
-def test_rewriting_module_globals_does_not_switch_the_hook_off(escaped: ProcessInterpreter) -> None:
+REWRITES = {
+    "the worker's globals": "import minexec.worker as w\nw.BLOCKED_AUDIT_EVENTS = ()\nw._HOOK_ATTRIBUTES = frozenset()",
+    "builtins the hook could read": "import builtins\nbuiltins.PermissionError = ValueError\nbuiltins.str = bytes\nbuiltins.type = lambda x: None\nbuiltins.len = lambda x: 0",
+}
+
+
+@pytest.mark.parametrize("name", list(REWRITES))
+@pytest.mark.parametrize(
+    "action", ["import os\nos.system('true')", "open('/tmp/minexec-hook-test', 'w')"]
+)
+def test_rewriting_globals_does_not_switch_the_hook_off(name: str, action: str) -> None:
+    """The rewrite and the action in one run, the builtins put back after (the worker's own
+    code needs them to report the result)."""
     code = (
-        "import builtins, minexec.worker as w\n"
-        "w.BLOCKED_AUDIT_EVENTS = ()\nw._HOOK_ATTRIBUTES = frozenset()\n"
-        "builtins.PermissionError = ValueError\nbuiltins.str = bytes\n"
-        "import os\nos.system('true')"
+        "import builtins\nsaved = dict(vars(builtins))\n"
+        f"{REWRITES[name]}\ntry:\n    " + action.replace("\n", "\n    ") + "\n"
+        "finally:\n    vars(builtins).update(saved)"
     )
-    with pytest.raises(InterpreterError, match="os.system is not allowed"):
-        escaped.run(code)
+    with ProcessInterpreter(command=worker_command("--plain")) as child:
+        with pytest.raises(InterpreterError, match="is not allowed in the interpreter's worker"):
+            child.run(code)
+    assert not os.path.exists("/tmp/minexec-hook-test")
+
+
+def test_the_hook_refuses_only_its_own_code_change() -> None:
+    """namedtuple sets `__new__.__defaults__`: an ordinary write that the hook lets through."""
+    with ProcessInterpreter(["collections"]) as child:
+        code = (
+            "from collections import namedtuple\nP = namedtuple('P', 'x y', defaults=[0])\nP(1).y"
+        )
+        assert child.run(code).output == 0
 
 
 @pytest.mark.parametrize(
     "code",
     [
         "import gc\ngc.get_objects()",
-        "def f():\n    pass\nf.__code__ = (lambda: 1).__code__",
     ],
 )
 def test_the_roads_to_the_hook_function_are_closed(escaped: ProcessInterpreter, code: str) -> None:
