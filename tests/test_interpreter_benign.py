@@ -10,10 +10,11 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
+from collections.abc import Iterator
 
 import pytest
 
-from minexec import SAFE_STDLIB, GuardedInterpreter, InterpreterError
+from minexec import SAFE_STDLIB, GuardedInterpreter, InterpreterError, ProcessInterpreter
 
 PROGRAMS = {
     "arithmetic": "(7 + 3) * 2 - 5 / 2 + 7 // 2 + 7 % 3 + 2 ** 10 + (-3) ** 3",
@@ -245,6 +246,21 @@ def test_stdlib_program_matches_exec(name: str) -> None:
     code = STDLIB_PROGRAMS[name]
     result = GuardedInterpreter(authorized_imports=SAFE_STDLIB).run(code)
     assert result.output == oracle(code)[0]
+
+
+@pytest.fixture(scope="module")
+def child() -> Iterator[ProcessInterpreter]:
+    with ProcessInterpreter(authorized_imports=SAFE_STDLIB) as interpreter:
+        yield interpreter
+
+
+@pytest.mark.parametrize("name", sorted(STDLIB_PROGRAMS))
+def test_stdlib_program_runs_in_the_worker(child: ProcessInterpreter, name: str) -> None:
+    """The worker adds an audit hook and OS limits: ordinary library code must not trip them
+    (namedtuple sets `__new__.__defaults__`, enum looks at the caller's frame)."""
+    code = STDLIB_PROGRAMS[name]
+    expected = oracle(code)[0]
+    assert child.run(code).output in (expected, repr(expected))  # non-plain data: its repr
 
 
 def test_there_are_at_least_forty_benign_programs() -> None:
