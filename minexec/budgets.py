@@ -174,6 +174,7 @@ class Meter:
         self.in_run = False
         self.ops_left = 0  # settled count; the closure's countdown holds the rest
         self.deadline = math.inf
+        self._last_idle_check = 0.0
         self._watchdog_stop: threading.Event | None = None
         self.memory_exceeded = False
         self.tick, self._set_countdown, self._read_countdown = self._make_ticks()
@@ -227,7 +228,7 @@ class Meter:
             self._set_countdown(0)
         if self.ops_left <= 0 or self.memory_exceeded or time.monotonic() > self.deadline:
             self.exceeded()
-        size = min(TICKET_BATCH, self.ops_left)
+        size = min(TICKET_BATCH if self.in_run else 1, self.ops_left)
         self.ops_left -= size
         return size
 
@@ -282,15 +283,21 @@ class Meter:
         self._start_idle_clock()
         if self.ops_left <= 0 or self.memory_exceeded or time.monotonic() > self.deadline:
             self.exceeded()
-        step = min(CHECK_EVERY, self.ops_left)
+        step = min(CHECK_EVERY if self.in_run else 1, self.ops_left)
         self.ops_left -= step
         self._set_countdown(step - 1)  # this call is the first of the new batch
 
     def _start_idle_clock(self) -> None:
-        """Between runs there is no deadline until the host first calls sandbox code; from
-        then on, `idle_timeout` seconds for all such calls until the next run."""
-        if not self.in_run and self.deadline == math.inf:
-            self.deadline = time.monotonic() + self.budgets.idle_timeout
+        """Between runs, each call the host makes into sandbox code gets `idle_timeout`
+        seconds. A call is told from the next by a quiet gap: between runs every operation
+        reads the clock (the host is waiting anyway), so within one call the clock is read
+        at least once per operation, and a gap longer than idle_timeout means a new call."""
+        if self.in_run:
+            return
+        now = time.monotonic()
+        if self.deadline == math.inf or now - self._last_idle_check > self.budgets.idle_timeout:
+            self.deadline = now + self.budgets.idle_timeout
+        self._last_idle_check = now
 
     def seconds_left(self) -> float:
         return self.deadline - time.monotonic()

@@ -24,6 +24,7 @@ allocation stops at once when it has seen the budget pass.
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 
 import pytest
@@ -164,6 +165,17 @@ def test_a_repr_the_host_calls_later_has_a_time_budget() -> None:
     with pytest.raises(InterpreterError, match="time limit of 0.3 seconds"):
         repr(slow)
     assert interpreter.run("1 + 1").output == 2
+
+
+def test_each_later_call_from_the_host_gets_its_own_time() -> None:
+    """The idle clock is per call: a __repr__ shown again long after the first is not late."""
+    interpreter = GuardedInterpreter(budgets=Budgets(idle_timeout=0.2))
+    shown = interpreter.run(
+        "class Shown:\n    def __repr__(self):\n        return 'shown'\nShown()"
+    ).output
+    assert repr(shown) == "shown"
+    time.sleep(0.5)  # the host does other work
+    assert repr(shown) == "shown"
 
 
 def test_big_allocations_stop_as_soon_as_memory_is_over_budget() -> None:
