@@ -355,21 +355,20 @@ class Guards(TextGuards):
         if modulus is not None:
             return self._pow_mod(base, exponent, modulus)
         power = as_int(exponent)
-        if power is not None and power > 1:
-            number = as_int(base)
-            if number is not None and abs(number) > 1:
-                bits = math.log2(abs(number)) * power
-                self.check_bits(bits, f"{_short(number)} ** {_short(power)}")
-                return number**power  # the ints that were checked, not their __index__
-            if isinstance(base, numbers.Rational) and type(base) not in (int, bool):
-                # Fraction(3, 2) ** n: numerator and denominator both grow n times.
-                size = max(abs(as_int(base.numerator) or 0), abs(as_int(base.denominator) or 0))
-                bits = math.log2(max(size, 2)) * power
-                self.check_bits(bits, f"{type(base).__name__} ** {_short(power)}")
-            elif number is None and not isinstance(base, (float, complex)):
-                self.check_bits(power, f"{type(base).__name__} ** {_short(power)}")
-            return base**power
-        return base**exponent
+        if power is None:
+            return base**exponent
+        number = as_int(base)
+        if number is not None and abs(number) > 1 and power > 1:
+            bits = math.log2(abs(number)) * power
+            self.check_bits(bits, f"{_short(number)} ** {_short(power)}")
+            return number**power  # the ints that were checked, not their __index__
+        if _is_fraction(base) and abs(power) > 1:
+            # Fraction(3, 2) ** n (or ** -n): numerator and denominator both grow n times.
+            bits = max(_rational_bits(base), 1) * abs(power)
+            self.check_bits(bits, f"{type(base).__name__} ** {_short(power)}")
+        elif number is None and power > 1 and not isinstance(base, (float, complex)):
+            self.check_bits(power, f"{type(base).__name__} ** {_short(power)}")
+        return (number if number is not None else base) ** power
 
     def _pow_mod(self, base: Any, exponent: Any, modulus: Any) -> Any:
         """pow(a, b, m): the time grows with bits(b) * bits(m)**2 (schoolbook, in C)."""

@@ -89,6 +89,7 @@ ATTACKS = {
     "big-int divmod": "a = int('f' * 10 ** 6, 16)\ndivmod(a, a >> 1)",
     "big-int gcd": "import math\na = int('f' * 10 ** 6, 16)\nmath.gcd(a, a >> 1)",
     "Fraction power": "from fractions import Fraction\nFraction(10 ** 5, 3) ** 10 ** 6",
+    "Fraction to a negative power": "from fractions import Fraction\nFraction(10 ** 5, 3) ** -(10 ** 6)",
     "Fraction squaring": "from fractions import Fraction\nf = Fraction(3, 7)\nfor i in range(40):\n    f = f * f",
     "three-argument pow": "pow(3, 2 ** 10 ** 6 - 1, 2 ** 10 ** 6 + 1)",
     "math.lcm(*range(...))": "import math\nmath.lcm(*range(1, 10 ** 6))",
