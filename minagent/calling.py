@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from minagent.arguments import is_json_type
 from minagent.messages import ToolCall
 from minagent.tools import Tool, ToolCallParseError
 
@@ -30,18 +31,6 @@ FENCE_RE = re.compile(r"```(?:json)?[ \t]*\n(.*?)```", re.DOTALL)
 """A ```json (or bare ```) code fence; when a reply has one, only its content is read."""
 CALL_START_RE = re.compile(r"\{\s*[\"']name[\"']")
 """A brace that opens a "name" key: the start of a call, even a broken one."""
-
-JSON_TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
-    # In Python True is an int; in JSON `true` is not a number.
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
-    "boolean": lambda v: isinstance(v, bool),
-    "array": lambda v: isinstance(v, list),
-    "object": lambda v: isinstance(v, dict),
-    "null": lambda v: v is None,
-}
-"""Does a decoded JSON value have this JSON schema type? One test per type name."""
 
 
 def parse_tool_call(text: str) -> ToolCall:
@@ -123,7 +112,7 @@ def argument_problems(arguments: dict[str, Any], parameters: dict[str, Any]) -> 
         if expected is None or (value is None and properties[name].get("nullable")):
             continue
         types = expected if isinstance(expected, list) else [expected]
-        if not any(JSON_TYPE_CHECKS.get(t, lambda _: True)(value) for t in types):
+        if not any(is_json_type(value, t) for t in types):
             problems.append(f"argument {name!r} must be {' or '.join(types)}, got {value!r}")
     return problems
 
