@@ -2,9 +2,9 @@
 whole process group.
 
 `LimitedKernelManager` is jupyter_client's `AsyncKernelManager` with one change: the kernel
-command is wrapped, first by the launch hook, the sandbox (`minexec.sandbox.wrap_kernel_command`:
-bubblewrap, no network, no other students' files), then by `kernel_launch.py` (rlimits, stdin
-from /dev/null):
+command is wrapped, first by the launch hook, the sandbox (`wrap_kernel_command`: minexec's
+bubblewrap prefix, no network, no other students' files), then by `kernel_launch.py` (rlimits,
+stdin from /dev/null):
 
     python kernel_launch.py --memory-bytes=N --sandboxed -- bwrap ... -- python -m ipykernel ...
 
@@ -62,6 +62,52 @@ def use_launch_hook(hook: LaunchHook | None) -> None:
     _launch_hook = hook
 
 
+def wrap_kernel_command(
+    argv: list[str],
+    workdir: Path,
+    writable: Sequence[Path | str] = (),
+    hidden: Sequence[Path | str] = (),
+    uid: int = sandbox.UNPRIVILEGED_UID,
+) -> list[str]:
+    """Run a notebook kernel's command under bwrap: `workdir` writable, no network, no other
+    students' files. Raises SandboxUnavailable where bwrap cannot run (see sandbox_problem).
+
+    The kernel keeps its own paths: `workdir` is bound where it is (not at SANDBOX_HOME);
+    `writable` folders are bound where they are, `hidden` folders (a class of submissions) are
+    hidden as well. The kernel has no network, so the grader must speak to it
+    over ZeroMQ's ipc transport (unix sockets), in a folder passed in `writable`. As root, the
+    kernel runs as `uid` (nobody unless a class run gives each of its parallel kernels a user of
+    its own, so that their process limits do not add up), as the interpreter does (files only
+    root may read stay unreadable): `workdir` and the `writable` folders, with what they hold
+    (the connection file), are handed over to that user.
+
+    Example:
+        wrap_kernel_command(["python", "-m", "ipykernel_launcher", "-f", "k.json"], Path("w"))
+    """
+    sandbox.require_sandbox()
+    prefix = sandbox.bwrap_command(
+        workdir,
+        mount_at=os.path.realpath(workdir),
+        writable=[str(path) for path in writable],
+        hidden=[str(path) for path in hidden],
+        new_session=False,
+        setuid=sandbox.is_root(),
+    )
+    for folder in [workdir, *writable] if sandbox.is_root() else []:
+        sandbox.hand_over(folder, uid)
+    # ipykernel watches for its parent (the grader's pid) to change; in its own PID namespace
+    # its parent is bwrap's init, pid 1, which it takes for "the grader has exited". Without
+    # the variable it does not watch: --die-with-parent ends it with the grader instead.
+    return [
+        *prefix[:-1],
+        "--unsetenv",
+        "JPY_PARENT_PID",
+        "--",
+        *sandbox.drop_root_prefix(uid),
+        *argv,
+    ]
+
+
 def configure_sandbox(
     mode: str, hidden: Sequence[Path | str] = (), uid: int = sandbox.UNPRIVILEGED_UID
 ) -> str | None:
@@ -82,7 +128,7 @@ def configure_sandbox(
     problem = "--sandbox off" if mode == "off" else sandbox.sandbox_problem()
     if problem is not None and mode == "require":
         sandbox.require_sandbox()
-    hook = functools.partial(sandbox.wrap_kernel_command, hidden=hidden, uid=uid)
+    hook = functools.partial(wrap_kernel_command, hidden=hidden, uid=uid)
     use_launch_hook(hook if problem is None else None)
     return problem
 

@@ -29,7 +29,7 @@ no audit hook): only the OS layer stands between the code and the machine. It ex
 and demonstrate that layer (a fork bomb, a memory bomb, a write to $HOME, a network call);
 never give it model code. It has no fallback: without bwrap it raises SandboxUnavailable.
 
-`wrap_kernel_command` is the grader's hook: the same sandbox around a notebook's kernel.
+The grader puts the same sandbox around a notebook's kernel (`grader.kernel.wrap_kernel_command`).
 
 Example:
     >>> with SandboxInterpreter(authorized_imports=["math"]) as sandbox:
@@ -47,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +60,7 @@ from minexec.worker import Session
 __all__ = [
     "SANDBOX_FILE_BYTES", "SANDBOX_HOME", "UNPRIVILEGED_UID", "SandboxFallbackWarning",
     "SandboxInterpreter", "SandboxUnavailable", "bwrap_command", "drop_root_prefix", "hand_over",
-    "project_root", "sandbox_problem", "wrap_kernel_command",
+    "project_root", "require_sandbox", "sandbox_problem",
 ]  # fmt: skip
 
 SANDBOX_HOME = "/home/sandbox"
@@ -315,48 +315,6 @@ class SandboxInterpreter(ProcessInterpreter):
             command = bwrap_command(self.workdir, setuid=True, read_only=read_only)
             return [*command, *drop_root_prefix()]
         return bwrap_command(self.workdir, read_only=read_only)
-
-
-# -- the grader's hook -----------------------------------------------------------------------
-
-
-def wrap_kernel_command(
-    argv: list[str],
-    workdir: Path,
-    writable: Sequence[Path | str] = (),
-    hidden: Sequence[Path | str] = (),
-    uid: int = UNPRIVILEGED_UID,
-) -> list[str]:
-    """Run a notebook kernel's command under bwrap: `workdir` writable, no network, no other
-    students' files. Raises SandboxUnavailable where bwrap cannot run (see sandbox_problem).
-
-    The kernel keeps its own paths: `workdir` is bound where it is (not at SANDBOX_HOME);
-    `writable` folders are bound where they are, `hidden` folders (a class of submissions) are
-    hidden as well. The kernel has no network, so the grader must speak to it
-    over ZeroMQ's ipc transport (unix sockets), in a folder passed in `writable`. As root, the
-    kernel runs as `uid` (nobody unless a class run gives each of its parallel kernels a user of
-    its own, so that their process limits do not add up), as the interpreter does (files only
-    root may read stay unreadable): `workdir` and the `writable` folders, with what they hold
-    (the connection file), are handed over to that user.
-
-    Example:
-        wrap_kernel_command(["python", "-m", "ipykernel_launcher", "-f", "k.json"], Path("w"))
-    """
-    require_sandbox()
-    prefix = bwrap_command(
-        workdir,
-        mount_at=os.path.realpath(workdir),
-        writable=[str(path) for path in writable],
-        hidden=[str(path) for path in hidden],
-        new_session=False,
-        setuid=is_root(),
-    )
-    for folder in [workdir, *writable] if is_root() else []:
-        hand_over(folder, uid)
-    # ipykernel watches for its parent (the grader's pid) to change; in its own PID namespace
-    # its parent is bwrap's init, pid 1, which it takes for "the grader has exited". Without
-    # the variable it does not watch: --die-with-parent ends it with the grader instead.
-    return [*prefix[:-1], "--unsetenv", "JPY_PARENT_PID", "--", *drop_root_prefix(uid), *argv]
 
 
 # -- plain Python in the sandbox (guards=False) ----------------------------------------------

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from grader_helpers import loopback_server, needs_bwrap
 
+from grader.kernel import wrap_kernel_command
 from minexec import BudgetExceededError, Budgets, ChildKilledError, InterpreterError
 from minexec.sandbox import (
     SANDBOX_FILE_BYTES,
@@ -29,7 +30,6 @@ from minexec.sandbox import (
     drop_root_prefix,
     hand_over,
     project_root,
-    wrap_kernel_command,
 )
 
 pytestmark = needs_bwrap
