@@ -11,10 +11,10 @@ Example:
     >>> Color = GUARDED_ENUMS[enum.Enum]("Color", "RED GREEN")
     >>> Color.RED.value
     1
-    >>> GUARDED_ENUMS[enum.Enum]("E", [("__index__", len)])
+    >>> GUARDED_ENUMS[enum.Enum]("E", [("__index__", len)])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minexec.errors.InterpreterError: Access to '__index__' is not allowed...
+    minagent.executor.InterpreterError: Access to '__index__' is not allowed...
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ Example:
     >>> guards = Guards(ImportPolicy(["math"]), Meter(Budgets()), Budgets())
     >>> guards.pow(2, 10)
     1024
-    >>> guards.pow(10, 10**10)
+    >>> guards.pow(10, 10**10)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minexec.errors.InterpreterError: 10 ** 10000000000 would have about ...
+    minagent.executor.InterpreterError: 10 ** 10000000000 would have about ...
 """
 
 from __future__ import annotations

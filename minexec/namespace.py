@@ -8,11 +8,15 @@ tools, `print` and `final_answer`, and the `__mg_*__` guard functions. Model cod
 spell a `__mg_` name, so the guards are callable only from the rewritten code.
 
 Example:
+    >>> from minexec import Budgets
+    >>> from minexec.budgets import Meter
+    >>> from minexec.imports import ImportPolicy
+    >>> guards = Guards(ImportPolicy([]), Meter(Budgets()), Budgets())
     >>> names = build_builtins(guards, tools={}, output=Output(100))
-    >>> names["eval"]("1")
+    >>> names["eval"]("1")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minexec.errors.InterpreterError: eval() is not available in the sandbox...
+    minagent.executor.InterpreterError: eval() is not available in the sandbox...
 """
 
 from __future__ import annotations

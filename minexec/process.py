@@ -27,7 +27,7 @@ its arguments and return value cross the pipe, and they must be plain data (pick
 
 Example:
     >>> with ProcessInterpreter(authorized_imports=["math"]) as interpreter:
-    ...     interpreter.run("import math\\nx = math.sqrt(16)")
+    ...     _ = interpreter.run("import math\\nx = math.sqrt(16)")
     ...     interpreter.run("x + 1").output
     5.0
 """

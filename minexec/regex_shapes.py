@@ -8,10 +8,10 @@ is listed in check_pattern's docstring; what is let through can still be slow on
 
 Example:
     >>> check_pattern(r"(\d{1,3}\.){3}\d{1,3}")   # an IP address: fine
-    >>> check_pattern("(a+)+$")
+    >>> check_pattern("(a+)+$")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minexec.errors.InterpreterError: This regular expression can take exponential time...
+    minagent.executor.InterpreterError: This regular expression can take exponential time...
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ The grader puts the same sandbox around a notebook's kernel (`grader.kernel.wrap
 
 Example:
     >>> with SandboxInterpreter(authorized_imports=["math"]) as sandbox:
-    ...     sandbox.run("import math\\nx = math.sqrt(16)")
+    ...     _ = sandbox.run("import math\\nx = math.sqrt(16)")
     ...     sandbox.run("x + 1").output
     5.0
 """

@@ -8,10 +8,10 @@ at run time (is this value a module? is this string a format with an attribute w
 to the guards that `rewrite.py` plants.
 
 Example:
-    >>> validate(ast.parse("x = (1).__class__"))
+    >>> validate(ast.parse("x = (1).__class__"))  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minexec.errors.InterpreterError: Line 1: access to '__class__' is not allowed...
+    minagent.executor.InterpreterError: Line 1: Access to '__class__' is not allowed...
 """
 
 from __future__ import annotations

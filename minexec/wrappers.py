@@ -11,11 +11,15 @@ iterators). Functions that write attributes, or take attribute names as data
 code's own rules for writes (`_writing_wrappers`).
 
 Example:
+    >>> from minexec import Budgets
+    >>> from minexec.budgets import Meter
+    >>> from minexec.imports import ImportPolicy
+    >>> guards = Guards(ImportPolicy(["math"]), Meter(Budgets()), Budgets())
     >>> wrappers = module_wrappers(guards)
-    >>> wrappers[("math", "factorial")](10**7)
+    >>> wrappers[("math", "factorial")](10**7)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    minexec.errors.InterpreterError: math.factorial(10000000) is over the limit ...
+    minagent.executor.InterpreterError: math.factorial(10000000) is over the limit ...
 """
 
 from __future__ import annotations
