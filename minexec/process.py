@@ -177,16 +177,23 @@ class ProcessInterpreter:
             close_fds=True,
             bufsize=0,  # unbuffered, so select() sees every byte the child sent
         )
-        send(
-            self._child.stdin,
-            {
-                "op": "init",
-                "authorized_imports": list(self.authorized_imports),
-                "tool_names": list(self.tools),
-                "budgets": dataclasses.asdict(self.budgets),
-            },
-        )
-        self._receive(time.monotonic() + START_TIMEOUT_SECONDS)
+        init = {
+            "op": "init",
+            "authorized_imports": list(self.authorized_imports),
+            "tool_names": list(self.tools),
+            "budgets": dataclasses.asdict(self.budgets),
+        }
+        try:
+            send(self._child.stdin, init)
+            self._receive(time.monotonic() + START_TIMEOUT_SECONDS)
+        except (ChildKilledError, OSError) as error:
+            self.close()
+            raise InterpreterError(
+                f"The worker process could not start ({error}). Its command: "
+                f"{' '.join(self.command)}. As root it runs as an unprivileged user, who must "
+                "be able to read the Python installation and the project (its error is on "
+                "stderr above)."
+            ) from None
         return self._child
 
     def _receive(self, deadline: float) -> dict:

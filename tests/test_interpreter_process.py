@@ -196,3 +196,10 @@ def test_the_tool_pipe_is_out_of_reach(child: ProcessInterpreter) -> None:
         with pytest.raises(InterpreterError):
             child.run(f"lookup.{attribute}")
     assert child.run("lookup.__name__").output == "lookup"
+
+
+def test_a_worker_that_cannot_start_is_reported_as_such() -> None:
+    """As root the worker runs as nobody; a Python or project it cannot read ends it at once."""
+    with ProcessInterpreter(command=[sys.executable, "-c", "raise SystemExit(3)"]) as child:
+        with pytest.raises(InterpreterError, match="could not start"):
+            child.run("1")
