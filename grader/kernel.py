@@ -41,6 +41,7 @@ from traitlets import Bool, DottedObjectName, Int, List, Type, Unicode
 
 from grader.limits import SANDBOX_MODES
 from minexec import sandbox
+from minexec.limits import killed_by
 
 # Called as hook(argv, workdir, writable=[runtime folder]); returns the command to run.
 LaunchHook = Callable[..., list[str]]
@@ -333,7 +334,7 @@ def describe_exit(status: int | None) -> str:
         return "the kernel stopped answering"
     # The launcher exits with 128 + N when the kernel got signal N; Popen reports -N when the
     # launcher itself was killed (a submission that killed its process group or its parent).
-    signum = -status if status < 0 else status - 128 if status > 128 else 0
+    signum = killed_by(status)
     if signum:
         name = signal.Signals(signum).name if signum < signal.NSIG else f"signal {signum}"
         return f"the kernel was killed by {name}"

@@ -4,7 +4,8 @@ The grader's kernel manager puts this script in front of the kernel command (and
 sandbox around it: `--sandboxed`). It stays the parent of the kernel so that a submission which
 kills its parent kills this wrapper, not the grader, and it reports how the kernel ended through
 its exit status (128 + signal number when the kernel was killed; bwrap passes that on). Only
-the standard library is imported: it runs with `python -I -S`.
+the standard library (and minexec/limits.py, by its path) is imported: it runs with
+`python -I -S`.
 
 On Linux it is also the kernel's child subreaper: a process that a submission moved out of the
 kernel's process group (`setsid`, a double fork) is handed to this launcher when its parent
@@ -14,8 +15,8 @@ first and gives the launcher a moment to do that.)
 """
 
 import argparse
+import importlib.util
 import os
-import resource
 import signal
 import sys
 import time
@@ -26,9 +27,15 @@ PR_SET_CHILD_SUBREAPER = 36
 REAP_SECONDS = 5.0
 
 
-def _limit(which: int, value: int) -> None:
-    if value > 0:
-        resource.setrlimit(which, (value, value))
+def _limits_module():  # type: ignore[no-untyped-def]
+    """minexec/limits.py, the project's one copy of the OS limits, loaded by its path: this
+    script runs without the installed packages (-I -S), and importing the minexec package would
+    load the whole interpreter for three setrlimit calls."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "minexec")
+    spec = importlib.util.spec_from_file_location("minexec_limits", os.path.join(path, "limits.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _prctl(option: int, value: int) -> bool:
@@ -111,11 +118,13 @@ def main(argv: list) -> int:
         # ipykernel sets its own SIGINT handler while it runs a cell.
         signal.signal(signal.SIGINT, signal.SIG_IGN if args.sandboxed else signal.SIG_DFL)
         _die_with_parent()
-        _limit(resource.RLIMIT_AS, args.memory_bytes)
-        _limit(resource.RLIMIT_FSIZE, args.file_size_bytes)
-        # Root ignores it (bwrap starts as root); it holds once the kernel runs as its own user.
-        _limit(resource.RLIMIT_NPROC, args.max_processes)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core dumps of a crashed kernel
+        # 0 means "no limit" on this command line. Root ignores the process limit (bwrap
+        # starts as root); it holds once the kernel runs as its own user. No core dumps.
+        _limits_module().apply_limits(
+            memory_bytes=args.memory_bytes or None,
+            file_bytes=args.file_size_bytes or None,
+            processes=args.max_processes or None,
+        )
         # The kernel's own stdout/stderr (start-up warnings, C-level prints) would land in the
         # grader's terminal; what a cell prints reaches the grader over ZeroMQ anyway.
         os.dup2(devnull, 1) if args.quiet else None
