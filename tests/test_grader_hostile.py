@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from grader_helpers import REPO, UNIT, make_course, needs_bwrap, with_solution
+from grader_helpers import REPO, UNIT, make_course, needs_bwrap, with_cell_after, with_solution
 from rich.console import Console
 
 from grader.autograde import SubmissionError, autograde_in, grade_notebook, read_notebook
@@ -79,6 +79,100 @@ import sys
 print("test_add passed\\ntest_word_count passed\\n4/4 points")
 sys.stdout = sys.stderr = open("/dev/null", "w")
 """,
+    # The attacks below go for the grader's own objects in the kernel.
+    "guard_in_namespace": """
+import builtins
+for _space in (globals(), vars(builtins)):
+    for _k, _v in list(_space.items()):
+        if _k.startswith("_agents_grader"):
+            type(_v).run = lambda self, source, nonce: repr((nonce, "ok"))
+""",
+    "guard_by_gc_walk": """
+import gc
+try:
+    for _o in gc.get_objects():
+        if type(_o).__name__ == "Guard" or getattr(_o, "__name__", "") == "agents_grader_guard":
+            type(_o).run = lambda self, source, nonce: repr((nonce, "ok"))
+finally:
+    _o = None
+""",
+    "guard_by_subclasses": """
+for _cls in object.__subclasses__() + __import__("ast").NodeTransformer.__subclasses__():
+    if _cls.__name__ == "Guard":
+        _cls.run = lambda self, source, nonce: repr((nonce, "ok"))
+    for _f in list(vars(_cls).values()):
+        _g = getattr(_f, "__globals__", {})
+        if _g.get("__name__") == "agents_grader_guard":  # the guard's own functions
+            _g["equal"] = _g["contains"] = lambda *args, **kwargs: True
+""",
+    "fake_audit_and_import": """
+import builtins, sys
+def _forge(event, *args):
+    nonce = args[-1] if args else ""
+    raise Exception(f"agents-grader-verdict {nonce} ok {'0' * 64}")
+sys.audit = _forge
+_real_import = builtins.__import__
+class _FakeSys:
+    audit = staticmethod(_forge)
+builtins.__import__ = lambda name, *a, **k: (
+    _FakeSys if name == "sys" else _real_import(name, *a, **k)
+)
+""",
+    "forged_reply_echoes_nonce": """
+import re
+def _forge(expressions):
+    replies = {}
+    for key, expression in expressions.items():
+        nonce = (re.findall(r"'([0-9a-f]{32})'", expression) or [""])[-1]
+        text = repr(repr((nonce, "ok")))
+        replies[key] = {"status": "ok", "data": {"text/plain": text}, "metadata": {}}
+    return replies
+get_ipython().user_expressions = _forge
+""",
+    "guard_called_with_another_source": """
+import ast
+_shell = get_ipython()
+_real = _shell.user_expressions
+def _swap(node):
+    for child in ast.walk(node):
+        if isinstance(child, ast.Constant) and "assert" in str(child.value):
+            child.value = "pass"
+    return node
+def _run_pass_instead(expressions):
+    return _real({k: ast.unparse(_swap(ast.parse(v, mode="eval"))) for k, v in expressions.items()})
+_shell.user_expressions = _run_pass_instead
+""",
+}
+
+# An answer that walks the frames from inside the code under test (raise, catch, tb_frame, f_back)
+# to the grader's objects, and patches what it finds for every later test.
+FRAME_WALK = """
+def _patch_grader_in(frame):
+    while frame is not None:
+        for value in list(frame.f_locals.values()) + [frame.f_globals]:
+            if type(value).__name__ == "Guard":
+                type(value).run = lambda self, source, nonce: repr((nonce, "ok"))
+            if type(value) is dict and value.get("__name__") == "agents_grader_guard":
+                value["equal"] = value["contains"] = lambda *args, **kwargs: True
+        frame = frame.f_back
+
+def add(a, b):
+    try:
+        raise ValueError
+    except ValueError as error:
+        _patch_grader_in(error.__traceback__.tb_frame)
+    return 0
+"""
+# Stand-ins for attacks that need raw memory: the answer is right only when the read works.
+MEMORY_READS = {
+    "ctypes": "import ctypes\n_peek = lambda: ctypes.string_at(id(0), 8)",
+    "proc_self_mem": "_peek = lambda: open('/proc/self/mem', 'rb').close()",
+    "proc_self_mem_link": (
+        "import os, tempfile\n"
+        "_link = os.path.join(tempfile.mkdtemp(dir=os.getcwd()), 'm')\n"
+        "os.symlink('/proc/self/mem', _link)\n"
+        "_peek = lambda: open(_link, 'rb').close()"
+    ),
 }
 
 # A process that leaves the kernel's session and process group, so that killing the group
@@ -191,6 +285,39 @@ def grade_clean(path: Path, scratch: Path):
 def test_attack_cell_scores_zero(attack, released, scratch, tmp_path):
     result = grade_clean(write(with_attack(released, ATTACKS[attack]), tmp_path), scratch)
     assert (result.score, result.max_score) == (0, 4)
+
+
+@slow
+def test_frame_walk_from_the_code_under_test_scores_zero(released, scratch, tmp_path):
+    result = grade_clean(write(answered(released, FRAME_WALK), tmp_path), scratch)
+    assert result.score == 0
+
+
+@slow
+@pytest.mark.parametrize("road", sorted(MEMORY_READS))
+def test_memory_reads_are_refused_in_the_kernel(road, released, scratch, tmp_path):
+    source = (
+        MEMORY_READS[road] + "\n\ndef add(a, b):\n    try:\n        _peek()\n"
+        "    except Exception:\n        return None\n    return a + b"
+    )
+    result = grade_clean(write(answered(released, source), tmp_path), scratch)
+    assert result.score == 0
+
+
+@slow
+def test_replaced_given_helpers_score_zero(scratch, tmp_path, monkeypatch):
+    # Unit 04 as released, with the given test helpers replaced by ones that check nothing.
+    monkeypatch.setenv("AGENTS_GRADE_ROOT", str(REPO))
+    monkeypatch.setenv("AGENTS_GRADE_CACHE", str(tmp_path / "cache"))
+    unit = "04-safe-interpreter"
+    nb = nbformat.read(REPO / "units" / unit / f"{unit}.ipynb", as_version=4)
+    fake = "def expect_value(*args, **kwargs):\n    pass\n\ndef expect_error(*args, **kwargs):\n"
+    nb = nbformat.from_dict(with_cell_after(nb, "given_test_helpers", fake + "    return 'math'"))
+    path = tmp_path / unit / f"{unit}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(nb, path)
+    result = grade_clean(path, scratch)
+    assert result.score == 0 and result.max_score > 0
 
 
 @slow
