@@ -2,15 +2,20 @@
 
 What it adds to nbgrader's own (which autograde runs in its place, same settings otherwise):
 
-- test cells run through the guard (`grader.kernel_guard`): before the notebook's first cell the
-  grader installs it in the fresh kernel, and each test cell then runs as `guard.run(source,
-  nonce)` in the `user_expressions` of an empty execute request, out of reach of the IPython
-  hooks a learner's cells may have installed (input and AST transformers, events, display hook)
-  and after the guard has put back the builtins, `sys` hooks and modules they replaced.
-  A test passes only on the guard's verdict for this cell's fresh random nonce: the cell's
+- test cells run in the kernel's audit hook (`grader.kernel_guard`): before the notebook's first
+  cell the grader installs it in the fresh kernel, which draws a random key and hands it to the
+  grader in that request's reply. Each test cell then runs as `sys.audit('agents-grader.run',
+  'test', source, nonce)` in the `user_expressions` of an empty execute request, out of reach of
+  the IPython hooks a learner's cells may have installed (input and AST transformers, events,
+  display hook) and after the hook has put back the builtins, `sys` hooks and modules they
+  replaced. The hook answers with an exception that carries the verdict and its MAC,
+  HMAC-SHA256(key, kind | nonce | sha256(source) | status). A test passes only when that MAC
+  checks for this cell's source and fresh random nonce and the status is "ok": the cell's
   outputs are rebuilt from that verdict (its printed text kept, an error output added when it
-  failed), so output that looks like partial credit or a "passed" line counts for nothing, and
-  a test that was rewritten, skipped or never answered scores zero;
+  failed), so output that looks like partial credit or a "passed" line counts for nothing, and a
+  test that was rewritten, skipped, never answered or answered by anything but the hook scores
+  zero. Locked given cells (a unit's test helpers) run through the hook the same way, as kind
+  "given", so that rebinding a helper changes nothing;
 - kernels start through `LimitedKernelManager` (memory and file-size rlimits, stdin from
   /dev/null so `input()` and `sys.stdin.read()` fail at once instead of hanging);
 - a notebook deadline: past `notebook_timeout` the kernel's whole process group is killed;
@@ -28,17 +33,20 @@ hook that swallows the test pass it. So the test's source comes from the gradebo
 OverwriteCells), it runs through code installed before the learner's, on a path IPython's hooks
 do not touch, and it passes only on a positive verdict that names this cell's nonce.
 
-What the guard cannot promise: learner code runs in the same process as the test, so code that
-sets out to attack the guard itself (find it among the builtins, patch the kernel's reply path
-to answer with the nonce it reads from the request, walk the test's frame, rewrite memory with
-ctypes) can still fake a verdict. Such a notebook has to contain that attack in plain sight;
-the sandbox, the limits and instructor review are the defence there, not this module.
+What the hook cannot promise: learner code runs in the same process as the test. The MAC moves
+the secret out of reach of Python code (the key lives only in the hook's closure, and the hook
+refuses the roads to it: object walks, frames, tracers, /proc/<pid>/mem); native code that
+reads the process's memory, or a signal handler that receives a frame during a test, can still
+reach it. The README lists what is and is not covered; the sandbox, the limits and instructor
+review are the defence there.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import hashlib
+import hmac
 import secrets
 import threading
 from pathlib import Path
@@ -64,8 +72,10 @@ GUARD_SOURCE = Path(__file__).with_name("kernel_guard.py").read_text()
 NAME_CHARS = 200
 TRACEBACK_LINES = 60
 METADATA_BYTES = 16 * 1024
-# The verdict, quoted twice (by the guard, then by IPython): a long message with many quotes grows.
+# The verdict: "agents-grader-verdict <mac> <status> <details>", the details a repr'd list.
+VERDICT = "agents-grader-verdict"
 VERDICT_CHARS = 64 * 1024
+AUDIT_EVENT = "agents-grader.run"
 
 
 # A kernel started ahead of time for the next notebook (see `hand_over`).
@@ -143,23 +153,52 @@ def is_test_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
 
-def read_verdict(reply: dict | None, nonce: str) -> tuple[str, str, str] | None:
-    """None when the guard's verdict in an execute reply says the test passed, else (ename,
-    evalue, failing line) saying why not."""
+def is_given_cell(cell: NotebookNode) -> bool:
+    """A locked code cell that is neither a test nor a solution: nbgrader's OverwriteCells
+    restores its source, and the tests may call what it defines (unit 04's `expect_value`)."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    plain = not meta.get("grade") and not meta.get("solution")
+    return cell.cell_type == "code" and bool(meta.get("locked")) and plain
+
+
+def source_digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def verdict_mac(
+    key: bytes, kind: str, nonce: str, source: str, given: list[str], status: str
+) -> str:
+    """HMAC-SHA256 of a verdict, as the kernel's hook computes it (`given`: the digests of the
+    given cells run before, in order)."""
+    message = f"{kind}|{nonce}|{source_digest(source)}|{','.join(given)}|{status}"
+    return hmac.new(key, message.encode(), "sha256").hexdigest()
+
+
+def read_verdict(
+    reply: dict | None, key: bytes, kind: str, nonce: str, source: str, given: list[str]
+) -> tuple[str, str, str] | None:
+    """None when the hook's signed verdict in an execute reply says the cell ran to its end,
+    else (ename, evalue, failing line) saying why not. Anything but a verdict whose MAC checks
+    for this kind, nonce, source and list of given cells is a failure."""
     content = (reply or {}).get("content", {})
     value = content.get("user_expressions", {}).get("verdict", {})
-    text = value.get("data", {}).get("text/plain", "") if value.get("status") == "ok" else ""
-    try:
-        verdict = ast.literal_eval(ast.literal_eval(text)) if len(text) < VERDICT_CHARS else None
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        verdict = None
-    if type(verdict) is not tuple or not verdict or verdict[0] != nonce:
+    text = value.get("evalue", "") if value.get("status") == "error" else ""
+    parts = text.split(" ", 3) if isinstance(text, str) and len(text) < VERDICT_CHARS else []
+    if len(parts) != 4 or parts[0] != VERDICT:
         why = "the test did not report a result (the notebook changed how cells run?)"
         return NO_VERDICT, why, ""
-    if verdict[1:] == ("ok",):
+    _, mac, status, details = parts
+    if not hmac.compare_digest(mac, verdict_mac(key, kind, nonce, source, given, status)):
+        return NO_VERDICT, "the test's result was not signed by the grader (a forged result)", ""
+    if status == "ok":
         return None
-    ename, evalue, line = (list(verdict[2:5]) + ["", "", ""])[:3]
-    return str(ename), str(evalue), str(line)
+    try:
+        found = ast.literal_eval(details)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        found = []
+    found = found if type(found) is list else []
+    ename, evalue, line = [str(part) for part in found[:3]] + ["Error", "", ""][len(found[:3]) :]
+    return ename, evalue, line
 
 
 class SafeExecute(Execute):
@@ -178,7 +217,8 @@ class SafeExecute(Execute):
         self._deadline_hit = threading.Event()
         self._output_used: dict[int, int] = {}
         self._pgid: int | None = None
-        self._guard: str | None = None
+        self._key: bytes | None = None
+        self._given: list[str] = []
         self._last_reply: dict | None = None
         if km is None and _prestarted:
             km = _prestarted.pop()
@@ -216,10 +256,12 @@ class SafeExecute(Execute):
                 cell.outputs = [error_output(NOT_RUN, self._stop_reason)]
             return cell, resources
         try:
-            if self._guard is None:
-                self._guard = self._install_guard()
+            if self._key is None:
+                self._key = self._install_guard()
             if is_test_cell(cell):
-                return self._run_test(cell, resources, index)
+                return self._run_guarded("test", cell, resources, index)
+            if is_given_cell(cell):
+                return self._run_guarded("given", cell, resources, index)
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             if self._deadline_hit.is_set():
@@ -235,12 +277,13 @@ class SafeExecute(Execute):
         cell.outputs.append(error_output(ename, reason))
         return cell, resources
 
-    def _install_guard(self) -> str:
-        """Install `grader.kernel_guard` in the kernel before any learner code runs; returns the
-        (random) name it answers to."""
-        name = f"_agents_grader_{secrets.token_hex(8)}"
-        source = f"{GUARD_SOURCE}\ninstall({name!r})\n"
-        # Its own copy of the builtins, so that a learner who rebinds one changes nothing in it.
+    def _install_guard(self) -> bytes:
+        """Install `grader.kernel_guard`'s audit hook in the kernel before any learner code
+        runs; returns the key it drew there, which it hands over once, in this reply."""
+        slot = f"_agents_grader_key_{secrets.token_hex(8)}"
+        publish = f"lambda key: __import__('builtins').__dict__.__setitem__({slot!r}, key)"
+        source = f"{GUARD_SOURCE}\ninstall(__import__('IPython').get_ipython(), {publish})\n"
+        # Its own copy of the builtins, so that nothing a later cell rebinds changes it.
         code = (
             f"exec(compile({source!r}, '<agents-grader>', 'exec'), {{'__name__': "
             "'agents_grader_guard', '__builtins__': dict(__import__('builtins').__dict__)})"
@@ -250,18 +293,23 @@ class SafeExecute(Execute):
             code,
             silent=True,
             store_history=False,
+            user_expressions={"key": f"__import__('builtins').__dict__.pop({slot!r})"},
             timeout=self.startup_timeout,
             output_hook=lambda msg: None,
         )
-        if reply["content"]["status"] != "ok":
-            content = reply["content"]
+        content = reply["content"]
+        value = content.get("user_expressions", {}).get("key", {})
+        text = value.get("data", {}).get("text/plain", "") if value.get("status") == "ok" else ""
+        if content["status"] != "ok" or not text:
             raise RuntimeError(f"the grader's guard failed in the kernel: {content.get('evalue')}")
-        return name
+        return bytes.fromhex(ast.literal_eval(text))
 
-    def _run_test(self, cell, resources, index):  # type: ignore[no-untyped-def]
-        """Run a test cell through the guard and rebuild its outputs from the verdict."""
-        nonce = secrets.token_hex(16)
-        expression = f"{self._guard}.run({cell.source!r}, {nonce!r})"
+    def _run_guarded(self, kind, cell, resources, index):  # type: ignore[no-untyped-def]
+        """Run a test (or given) cell in the kernel's hook and rebuild its outputs from the
+        signed verdict."""
+        nonce, given = secrets.token_hex(16), list(self._given)
+        arguments = f"{AUDIT_EVENT!r}, {kind!r}, {cell.source!r}, {nonce!r}, {tuple(given)!r}"
+        expression = f"__import__('sys').audit({arguments})"
         original = self.kc.execute
         # nbclient sends `kc.execute(cell.source, ...)` and does everything else (timeouts, the
         # interrupt, dead kernels, collecting outputs); only the request it sends changes here.
@@ -272,7 +320,9 @@ class SafeExecute(Execute):
         finally:
             del self.kc.execute
         printed = [o for o in cell.outputs if o.get("output_type") == "stream"]
-        failure = read_verdict(self._last_reply, nonce)
+        failure = read_verdict(self._last_reply, self._key or b"", kind, nonce, cell.source, given)
+        if kind == "given" and failure is None:
+            self._given.append(source_digest(cell.source))
         if failure is not None:
             ename, evalue, line = failure
             traceback = [f"{ename}: {evalue}", *([f"----> 1 {line}"] if line else [])]
@@ -315,8 +365,9 @@ class SafeExecute(Execute):
 
 
 def _guarded_request(execute, expression, code, **kwargs):  # type: ignore[no-untyped-def]
-    """`kc.execute` for a test cell: an empty, silent cell whose one user expression runs the
-    test in the guard (IPython evaluates user expressions with a bare `eval`)."""
+    """`kc.execute` for a test or given cell: an empty, silent cell whose one user expression
+    runs the cell in the kernel's audit hook (IPython evaluates user expressions with a bare
+    `eval`)."""
     return execute(
         "",
         silent=True,

@@ -1,28 +1,56 @@
-"""The grader's half inside the kernel: it runs each test cell where the learner's cells cannot
-rewrite, skip or fake it. The grader never imports this module; `grader.execute` sends its source
-to the fresh kernel before the notebook's first cell, so it captures the interpreter as it is
-before any learner code runs: the builtins (and keeps a private copy for its own code, so that a
-learner who rebinds `exec`, `isinstance` or `len` changes nothing here), the `sys` hooks
-(trace, profile, stdout, stderr, display, except), the import system and `sys.modules`, the
-attributes of the modules tests use (`json`, `re`, ...) and the method tables of the built-in
-types.
+"""The grader's half inside the kernel: an audit hook that runs each test cell and signs its
+verdict with a key the notebook's code never sees. The grader never imports this module for
+grading; `grader.execute` sends its source to the fresh kernel before the notebook's first cell
+and calls `install()` there, which:
 
-The grader then runs each test cell as a `user_expressions` entry of an otherwise empty, silent
-execute request: `<guard>.run(source, nonce)`. IPython evaluates user expressions with a bare
-`eval`, so the hooks a learner can install in IPython never see the test: input and AST
-transformers, `pre_run_cell` events, the display hook (there is nothing to reset; they stay as
-the learner left them for the learner's own cells). `run` puts back everything it captured,
-compiles the test itself (IPython's magics expanded by a transformer of its own; `==`, `!=`,
-`in` and `not in` compare with exact types, see `equal`) and executes it in the learner's
-namespace. It returns `repr((nonce, "ok"))` only after the whole test ran without an exception
-and without a trace function left behind, else `repr((nonce, "error", name, message, failing
-line))`. The grader passes a test on nothing but that verdict: printed "passed" lines, output
-that looks like partial credit, a test rewritten to `pass`, a swallowed traceback or a kernel
-that died all score zero.
+- draws a random key (`os.urandom`) and hands it to the grader once, in the reply to that
+  request; from then on it is held only in the closure of the hook;
+- registers the hook with `sys.addaudithook`: the interpreter keeps it where Python code can
+  neither list nor remove it, and calls it for every audit event, the grader's own included;
+- captures the interpreter as it is before any learner code runs: the builtins, the `sys`
+  hooks, the import system and `sys.modules`, the attributes of the modules tests use and the
+  method tables of the built-in types, the signal handlers;
+- makes the kernel non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`), so that a child process of
+  another user id cannot ptrace it or read its memory.
 
-Example (what the grader sends, and what comes back):
-    user_expressions = {"verdict": "_agents_grader_1f2e.run('assert add(1, 2) == 3', 'c0ffee')"}
-    -> "\"('c0ffee', 'ok')\""
+The grader runs each test cell as a `user_expressions` entry of an otherwise empty, silent
+execute request: `__import__('sys').audit('agents-grader.run', 'test', source, nonce)`. IPython
+evaluates user expressions with a bare `eval`, so no hook a learner can install in IPython
+(input and AST transformers, events, the display hook) sees the test. The audit hook puts back
+what it captured, compiles the source itself (plain Python: IPython's magics are not expanded;
+`==`, `!=`, `in` and `not in` compare with exact types, see `equal`), runs it in the learner's
+namespace and raises
+`Exception("agents-grader-verdict <mac> <status> <details>")`, which `sys.audit` passes on to
+the grader. The MAC is HMAC-SHA256(key, kind | nonce | sha256(source) | status): the grader
+passes a test only on status "ok" with a MAC that checks. A fake `sys.audit` or `__import__`,
+a patched `user_expressions`, a hook called with another source or nonce, printed "passed"
+lines: none of them can produce that MAC, so each can only make a test fail.
+
+Locked given cells (a unit's test helpers, such as unit 04's `expect_value`) run the same way,
+as kind "given": the names they bind are put back before every later cell the hook runs, so a
+learner who rebinds `expect_value` changes nothing. Each request names the given cells the
+grader ran so far (the sha256 of their sources, covered by the MAC), so a "given" cell that the
+learner runs through the hook with another source is never put back.
+
+The hook also refuses, from install on, the roads to itself and to the test's frames:
+`gc.get_objects`/`get_referrers`/`get_referents`, `sys._current_frames`, `sys.settrace` and
+`sys.setprofile`, new audit hooks, frames whose chain of callers reaches the grader's code or a
+suspended generator of the notebook's (`sys._getframe`, `tb_frame`, `gi_frame`, `cr_frame`,
+`ag_frame`; the standard library's own readers of a caller's module name are allowed), the code
+objects of test cells and rebinding their functions' code or defaults, `open` of
+`/proc/<pid>/mem`, and ctypes' raw memory reads from the notebook's code. Nothing here is a
+class: `object.__subclasses__()` would hand it out. The comparison helpers a test calls are
+fresh copies for each test, reachable only from the test's code objects.
+
+What it cannot stop is listed in the README ("What the grader protects against"): the kernel is
+one Python process, so native code that reads its memory (numpy's array interface, ctypes
+through a library) or a signal handler that receives a frame while a test runs can still reach
+the key; the sandbox, the MAC's fail-safe direction and instructor review are the defence there.
+
+Example (what the grader sends, and what comes back as the expression's error value):
+    user_expressions = {"verdict": "__import__('sys').audit('agents-grader.run', 'test',
+                                    'assert add(1, 2) == 3', 'c0ffee')"}
+    -> "agents-grader-verdict 5f1d...e9 ok []"
 """
 
 import ast
@@ -30,7 +58,10 @@ import builtins
 import dataclasses
 import sys
 
-FILENAME = "<test cell>"
+EVENT = "agents-grader.run"
+VERDICT = "agents-grader-verdict"
+GRADER_FILE = "<agents-grader>"
+FILENAMES = {"test": "<test cell>", "given": "<given cell>"}
 MESSAGE_CHARS = 2000
 MAX_DEPTH = 50
 # Values a test compares with `==`: a learner's result must be one of these, exactly, when the
@@ -52,6 +83,31 @@ RESTORED_MODULES = (
     "typing",
     "dataclasses",
     "copy",
+)
+# Audit events refused whoever asks: the roads to every object and to every thread's frames.
+REFUSED = (
+    "gc.get_objects",
+    "gc.get_referrers",
+    "gc.get_referents",
+    "sys._current_frames",
+    "sys.settrace",
+    "sys.setprofile",
+    "sys.addaudithook",
+)
+FRAME_ATTRIBUTES = ("tb_frame", "gi_frame", "cr_frame", "ag_frame")
+CODE_ATTRIBUTES = ("__code__", "gi_code", "cr_code", "ag_code")
+REBOUND_ATTRIBUTES = ("__code__", "__defaults__", "__kwdefaults__")
+# ctypes' raw memory reads (the notebook's own; a library's, such as llama_cpp's, go through).
+CTYPES_READS = ("ctypes.string_at", "ctypes.wstring_at", "ctypes.cdata", "ctypes.PyObj_FromPtr")
+# Generators, coroutines, async generators: a suspended one gets a new caller when resumed.
+RESUMABLE = 0x20 | 0x80 | 0x200
+# Standard-library functions that read a caller's frame only for its module name.
+FRAME_READERS = (
+    ("collections", "namedtuple"),
+    ("typing", "_caller"),
+    ("enum", "_create_"),
+    ("enum", "_convert_"),
+    ("logging", "findCaller"),
 )
 
 
@@ -159,136 +215,102 @@ def contains(item, container):
     return item in container
 
 
-class _StrictCompare(ast.NodeTransformer):
-    """`a == b` -> `guard.equal(a, b)`, likewise `!=`, `in`, `not in` (single comparisons)."""
-
-    def __init__(self, guard_name):
-        self.guard_name = guard_name
-
-    def visit_Compare(self, node):
-        self.generic_visit(node)
-        if len(node.ops) != 1:
-            return node
-        op = node.ops[0]
-        if isinstance(op, (ast.Eq, ast.NotEq)):
-            call = self._call("equal", node.left, node.comparators[0])
-        elif isinstance(op, (ast.In, ast.NotIn)):
-            call = self._call("contains", node.left, node.comparators[0])
-        else:
-            return node
-        if isinstance(op, (ast.NotEq, ast.NotIn)):
-            call = ast.UnaryOp(op=ast.Not(), operand=call)
-        return ast.copy_location(call, node)
-
-    def _call(self, name, left, right):
-        guard = ast.Name(id=self.guard_name, ctx=ast.Load())
-        function = ast.Attribute(value=guard, attr=name, ctx=ast.Load())
-        return ast.Call(func=function, args=[left, right], keywords=[])
+HELPERS = (_is_one_of, _exact, _plain_key, equal, _equal_items, contains)
 
 
-class Guard:
-    """What the grader calls in the kernel; one per kernel, installed before any learner code."""
+def fresh_helpers(builtins_table):
+    """New `equal` and `contains` functions (with their own helpers and a private copy of the
+    builtins) for one test: a test that hands a function to the code under test cannot hand
+    over anything that a later test uses."""
+    space = {"__builtins__": dict(builtins_table), "__name__": "agents_grader_helpers"}
+    for name in ("SCALARS", "SEQUENCES", "SETS", "MAX_DEPTH", "_is_dataclass", "_fields"):
+        space[name] = globals()[name]
+    for function in HELPERS:
+        rebuilt = type(function)(function.__code__, space, function.__name__, function.__defaults__)
+        space[function.__name__] = rebuilt
+    return space["equal"], space["contains"]
 
-    equal = staticmethod(equal)
-    contains = staticmethod(contains)
 
-    def __init__(self, name, shell):
-        from IPython.core.inputtransformer2 import TransformerManager
+def strict_compares(tree, equal_token, contains_token):
+    """`a == b` -> `<equal_token>.__call__(a, b)`, likewise `!=`, `in`, `not in` (single
+    comparisons), in place. The tokens are random strings that `with_helpers` swaps for the
+    functions in the compiled code, so no name in any namespace leads to them."""
+    for node in ast.walk(tree):
+        for field, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                value[:] = [_strict(item, equal_token, contains_token) for item in value]
+            else:
+                setattr(node, field, _strict(value, equal_token, contains_token))
+    return tree
 
-        self.name = name
-        self.namespace = shell.user_ns
-        self.builtins = dict(builtins.__dict__)
-        self.builtins[name] = self
-        self.sys_hooks = {hook: getattr(sys, hook) for hook in SYS_HOOKS}
-        self.meta_path = list(sys.meta_path)
-        self.path_hooks = list(sys.path_hooks)
-        self.modules = dict(sys.modules)
-        self.type_tables = [(t, dict(t.__dict__)) for t in WATCHED_TYPES]
-        self.module_tables = [
-            (sys.modules[m], dict(sys.modules[m].__dict__))
-            for m in RESTORED_MODULES
-            if m in sys.modules
-        ]
-        self.class_tables = [(c, dict(c.__dict__)) for c in (ast.NodeVisitor, ast.NodeTransformer)]
-        # IPython's input transformations (magics, `!cmd`) without the shell's lists, which a
-        # learner can append to.
-        self.magics = TransformerManager()
-        self.strict = _StrictCompare(name)
 
-    def run(self, source, nonce):
-        """Restore the interpreter, run the test `source`, and return the verdict as a string:
-        `repr((nonce, "ok"))`, or `repr((nonce, "error", ename, evalue, failing line))`."""
-        try:
-            self.restore()
-            tampered = self.tampered_type()
-            if tampered:
-                message = f"the notebook patched the built-in type {tampered}"
-                return repr((nonce, "error", "TamperedBuiltins", message, ""))
-            tree = ast.parse(self.magics.transform_cell(source), FILENAME)
-            tree = ast.fix_missing_locations(self.strict.visit(tree))
-            code = compile(tree, FILENAME, "exec", dont_inherit=True)
-        except BaseException as error:  # noqa: B036 - anything, even SystemExit, is a failure
-            return repr((nonce, "error", *self.describe(error, source)))
-        try:
-            exec(code, self.namespace)
-        except BaseException as error:  # noqa: B036
-            return repr((nonce, "error", *self.describe(error, source)))
-        finally:
-            hooked = sys.gettrace() is not None or sys.getprofile() is not None
-            sys.settrace(None)
-            sys.setprofile(None)
-        if hooked:  # a tracer can jump over the test's lines (frame.f_lineno = ...)
-            message = "the code under test installed a trace or profile function"
-            return repr((nonce, "error", "TracedTest", message, ""))
-        return repr((nonce, "ok"))
+def _strict(node, equal_token, contains_token):
+    if not isinstance(node, ast.Compare) or len(node.ops) != 1:
+        return node
+    op = node.ops[0]
+    if isinstance(op, (ast.Eq, ast.NotEq)):
+        token = equal_token
+    elif isinstance(op, (ast.In, ast.NotIn)):
+        token = contains_token
+    else:
+        return node
+    function = ast.Attribute(value=ast.Constant(token), attr="__call__", ctx=ast.Load())
+    call = ast.Call(func=function, args=[node.left, node.comparators[0]], keywords=[])
+    if isinstance(op, (ast.NotEq, ast.NotIn)):
+        call = ast.UnaryOp(op=ast.Not(), operand=call)
+    return ast.copy_location(call, node)
 
-    def restore(self):
-        """Put back what learner cells may have replaced since the guard was installed and what
-        the test relies on: the builtins, the `sys` hooks, the import system, the modules."""
-        sys.settrace(None)
-        sys.setprofile(None)
-        live = builtins.__dict__
-        for key in [k for k in live if k not in self.builtins]:
-            del live[key]
-        live.update(self.builtins)
-        self.namespace["__builtins__"] = builtins
-        for hook, value in self.sys_hooks.items():
-            setattr(sys, hook, value)
-        # The finders there were first, in their order; any added since (a library's) after them.
-        sys.meta_path[:] = _first(self.meta_path, sys.meta_path)
-        sys.path_hooks[:] = _first(self.path_hooks, sys.path_hooks)
-        for key, module in self.modules.items():
-            if sys.modules.get(key) is not module:
-                sys.modules[key] = module
-        for module, table in self.module_tables:
-            _restore_attributes(module, table, remove_new=False)
-        for cls, table in self.class_tables:
-            _restore_attributes(cls, table, remove_new=True)
 
-    def tampered_type(self):
-        """The name of a built-in type whose method table changed since install, else ''."""
-        for kind, table in self.type_tables:
-            live = kind.__dict__
-            if len(live) != len(table) or any(live.get(k) is not v for k, v in table.items()):
-                return kind.__name__
-        return ""
+def with_helpers(code, swaps):
+    """`code` (and the code objects nested in it) with the constants in `swaps` replaced."""
+    consts = []
+    for const in code.co_consts:
+        if type(const) is type(code):
+            const = with_helpers(const, swaps)
+        elif type(const) is str and const in swaps:
+            const = swaps[const]
+        consts.append(const)
+    return code.replace(co_consts=tuple(consts))
 
-    def describe(self, error, source):
-        """(ename, evalue, failing line of the test) of an exception, without trusting it."""
-        ename = type.__dict__["__name__"].__get__(type(error))
-        try:
-            evalue = str(error)
-        except BaseException:  # noqa: B036 - a learner's __str__ may raise anything
-            evalue = "<the exception could not be printed>"
-        if type(evalue) is not str:
-            evalue = "<the exception could not be printed>"
-        line, tb = "", error.__traceback__
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == FILENAME:
-                lines = source.splitlines()
-                line = lines[tb.tb_lineno - 1].strip() if 0 < tb.tb_lineno <= len(lines) else ""
-            tb = tb.tb_next
-        return ename[:200], evalue[:MESSAGE_CHARS], line[:MESSAGE_CHARS]
+
+def describe(error, source, filename, frames):
+    """(ename, evalue, failing line of the cell) of an exception, without trusting it;
+    `frames(tb)` lists a traceback's (filename, line number) pairs."""
+    ename = type.__dict__["__name__"].__get__(type(error))
+    try:
+        evalue = str(error)
+    except BaseException:  # noqa: B036 - a learner's __str__ may raise anything
+        evalue = "<the exception could not be printed>"
+    if type(evalue) is not str:
+        evalue = "<the exception could not be printed>"
+    line, lines = "", source.splitlines()
+    for name, number in frames(BaseException.__traceback__.__get__(error)):
+        if name == filename and 0 < number <= len(lines):
+            line = lines[number - 1].strip()
+    return [ename[:200], evalue[:MESSAGE_CHARS], line[:MESSAGE_CHARS]]
+
+
+def traceback_lines(tb):
+    """The (filename, line number) of each entry of a traceback (reads frames: run trusted)."""
+    found = []
+    while tb is not None:
+        found.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    return found
+
+
+def bound_names(tree):
+    """The names a cell binds at its top level (functions, classes, imports, assignments)."""
+    names = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names if a.name != "*"]
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names += [n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)]
+    return names
 
 
 def _first(original, live):
@@ -309,9 +331,284 @@ def _restore_attributes(owner, table, remove_new):
             setattr(owner, key, value)
 
 
-def install(name):
-    """Create the guard and publish it as the builtin `name` (random per kernel)."""
-    from IPython import get_ipython
+def capture(shell):
+    """What `restore` puts back before each cell the hook runs, as it is at install."""
+    import _signal
 
-    guard = Guard(name, get_ipython())
-    builtins.__dict__[name] = guard
+    tables = [(sys.modules[m], dict(sys.modules[m].__dict__)) for m in RESTORED_MODULES]
+    # The AST classes too: the hook rewrites and compiles each cell's tree with them.
+    classes = [ast.NodeVisitor, ast.NodeTransformer, *_subclasses(ast.AST)]
+    return {
+        "namespace": shell.user_ns,
+        "builtins": dict(builtins.__dict__),
+        "sys_hooks": {hook: getattr(sys, hook) for hook in SYS_HOOKS},
+        "meta_path": list(sys.meta_path),
+        "path_hooks": list(sys.path_hooks),
+        "modules": dict(sys.modules),
+        "type_tables": [(t, dict(t.__dict__)) for t in WATCHED_TYPES],
+        "module_tables": tables,
+        "class_tables": [(c, dict(c.__dict__)) for c in classes],
+        "signals": {s: _signal.getsignal(s) for s in _signal.valid_signals() if _catchable(s)},
+        "signal": (_signal.getsignal, _signal.signal),
+        "given": {},
+    }
+
+
+def _subclasses(cls):
+    found, todo = [], [cls]
+    while todo:
+        found.append(todo.pop())
+        todo.extend(type.__subclasses__(found[-1]))
+    return found
+
+
+def _catchable(signum):
+    import _signal
+
+    return (
+        signum not in (_signal.SIGKILL, _signal.SIGSTOP) and _signal.getsignal(signum) is not None
+    )
+
+
+def restore(state):
+    """Put back what learner cells may have replaced since install and what the cell relies
+    on: the builtins, the `sys` hooks, the import system, the modules, the signal handlers."""
+    live = builtins.__dict__
+    for key in [k for k in live if k not in state["builtins"]]:
+        del live[key]
+    live.update(state["builtins"])
+    state["namespace"]["__builtins__"] = builtins
+    for hook, value in state["sys_hooks"].items():
+        setattr(sys, hook, value)
+    # The finders there were first, in their order; any added since (a library's) after them.
+    sys.meta_path[:] = _first(state["meta_path"], sys.meta_path)
+    sys.path_hooks[:] = _first(state["path_hooks"], sys.path_hooks)
+    for key, module in state["modules"].items():
+        if sys.modules.get(key) is not module:
+            sys.modules[key] = module
+    for module, table in state["module_tables"]:
+        _restore_attributes(module, table, remove_new=False)
+    for cls, table in state["class_tables"]:
+        _restore_attributes(cls, table, remove_new=True)
+    getsignal, setsignal = state["signal"]
+    for signum, handler in state["signals"].items():
+        if getsignal(signum) is not handler:
+            setsignal(signum, handler)
+
+
+def tampered_type(state):
+    """The name of a built-in type whose method table changed since install, else ''."""
+    for kind, table in state["type_tables"]:
+        live = kind.__dict__
+        if len(live) != len(table) or any(live.get(k) is not v for k, v in table.items()):
+            return kind.__name__
+    return ""
+
+
+def library_prefixes():
+    """Folders whose code is the interpreter's and the installed packages', not the notebook's."""
+    import sysconfig
+
+    paths = sysconfig.get_paths()
+    found = {paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths}
+    return (*sorted(found), "<frozen ")
+
+
+def frame_readers():
+    """The code objects of `FRAME_READERS`, where their modules are loaded."""
+    import importlib
+
+    codes = set()
+    for module_name, qualname in FRAME_READERS:
+        try:
+            owner = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        for value in [owner, *vars(owner).values()]:
+            function = getattr(value, qualname, None)
+            code = getattr(getattr(function, "__func__", function), "__code__", None)
+            if code is not None:
+                codes.add(code)
+    return codes
+
+
+def make_non_dumpable():
+    """prctl(PR_SET_DUMPABLE, 0): no core dumps, and a process of another user id (or one
+    without CAP_SYS_PTRACE) can neither ptrace this one nor read its /proc/<pid>/mem."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # not Linux: nothing to do
+
+
+def install(shell, publish):
+    """Draw the key, register the audit hook, and hand the key to `publish` (once)."""
+    import hashlib
+    import os
+    import pathlib
+    import secrets
+    import threading
+    import types
+    from _hashlib import hmac_digest
+
+    key = os.urandom(32)
+    state = capture(shell)
+    sha256, get_ident, getframe = hashlib.sha256, threading.get_ident, sys._getframe
+    compile_, exec_, fsdecode, realpath = compile, exec, os.fsdecode, os.path.realpath
+    prefixes, readers = library_prefixes(), frame_readers()
+    own = set()  # threads where the hook itself is reading frames or code objects
+    cells = frozenset(FILENAMES.values())
+    protected = cells | {GRADER_FILE}
+    paths = (str, bytes, pathlib.PurePosixPath, pathlib.PosixPath, os.DirEntry)
+    frame_getters = {
+        "tb_frame": (types.TracebackType, types.TracebackType.tb_frame),
+        "gi_frame": (types.GeneratorType, types.GeneratorType.gi_frame),
+        "cr_frame": (types.CoroutineType, types.CoroutineType.cr_frame),
+        "ag_frame": (types.AsyncGeneratorType, types.AsyncGeneratorType.ag_frame),
+    }
+    code_getters = {
+        "__code__": (types.FunctionType, types.FunctionType.__code__),
+        "gi_code": (types.GeneratorType, types.GeneratorType.gi_code),
+        "cr_code": (types.CoroutineType, types.CoroutineType.cr_code),
+        "ag_code": (types.AsyncGeneratorType, types.AsyncGeneratorType.ag_code),
+    }
+
+    def sign(kind, nonce, source, given, status):
+        digest = sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
+        message = f"{kind}|{nonce}|{digest}|{','.join(given)}|{status}".encode()
+        return hmac_digest(key, message, "sha256").hex()
+
+    def run(kind, source, given):
+        """Run one cell after the given cells `given` (hashes of their sources, in order);
+        (status, details) where status is 'ok' only if all of it ran."""
+        restore(state)
+        for digest in given:
+            state["namespace"].update(state["given"].get(digest, {}))
+        tampered = tampered_type(state)
+        if tampered:
+            return "error", ["TamperedBuiltins", f"the notebook patched the type {tampered}", ""]
+        equal_fn, contains_fn = fresh_helpers(state["builtins"])
+        tokens = {secrets.token_hex(16): equal_fn, secrets.token_hex(16): contains_fn}
+        filename = FILENAMES[kind]
+        try:
+            tree = compile_(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+            tree = ast.fix_missing_locations(strict_compares(tree, *tokens))
+            code = with_helpers(compile_(tree, filename, "exec", dont_inherit=True), tokens)
+            exec_(code, state["namespace"])
+        except BaseException as error:  # noqa: B036 - anything, even SystemExit, is a failure
+            return "error", describe(error, source, filename, read_traceback)
+        if kind == "given":
+            space, digest = state["namespace"], sha256(source.encode("utf-8", "surrogatepass"))
+            bound = {n: space[n] for n in bound_names(tree) if n in space}
+            state["given"][digest.hexdigest()] = bound
+        return "ok", []
+
+    def read_traceback(tb):
+        return trusted(traceback_lines, tb)
+
+    def trusted(function, *args):
+        """Call `function` with the hook's own frame and code reads allowed in this thread.
+        Only for reading C objects (frames, code, tracebacks): no learner code may run here."""
+        me = get_ident()
+        own.add(me)
+        try:
+            return function(*args)
+        finally:
+            own.discard(me)
+
+    def reaches_grader(frame):
+        while frame is not None:
+            code = frame.f_code
+            if code.co_filename in protected:
+                return True
+            if code.co_flags & RESUMABLE and not code.co_filename.startswith(prefixes):
+                return True
+            frame = frame.f_back
+        return False
+
+    def asker():
+        """The frame of the code whose action raised the event being checked."""
+        return getframe(5)  # 0 here, 1 its caller, 2 `check`, 3 `trusted`, 4 the hook
+
+    def frame_refused(frame):
+        if frame is None or not reaches_grader(frame):
+            return False
+        caller = asker()
+        callers = (caller.f_code, caller.f_back.f_code if caller.f_back else None)
+        return not any(code in readers for code in callers)
+
+    def library_asks():
+        """The nearest asker outside ctypes is the interpreter's or a package's code."""
+        frame = asker()
+        while frame is not None and "/ctypes/" in frame.f_code.co_filename:
+            frame = frame.f_back
+        return frame is None or frame.f_code.co_filename.startswith(prefixes)
+
+    def check(event, args):
+        """Why `event` is refused, or '' when it may go on (runs trusted; C objects only)."""
+        if event in REFUSED:
+            return "it would reach the grader's objects or frames"
+        if event == "sys._getframe":
+            frame = args[0] if type(args[0]) is types.FrameType else None
+            return "frames lead to the grader" if frame_refused(frame) else ""
+        if event == "object.__getattr__":
+            obj, name = args
+            if name in frame_getters:
+                kind, getter = frame_getters[name]
+                frame = getter.__get__(obj) if type(obj) is kind else None
+                return "frames lead to the grader" if frame_refused(frame) else ""
+            if name in code_getters:
+                kind, getter = code_getters[name]
+                code = getter.__get__(obj) if type(obj) is kind else None
+                cell_code = code is not None and code.co_filename in cells
+                return "a test's code holds the grader's helpers" if cell_code else ""
+            return ""
+        if event == "object.__setattr__":
+            obj, name = args[0], args[1]
+            function = type(obj) is types.FunctionType and name in REBOUND_ATTRIBUTES
+            code = types.FunctionType.__code__.__get__(obj) if function else None
+            return "a test's functions are the grader's" if _is_protected(code) else ""
+        if event in CTYPES_READS:
+            return "" if library_asks() else "raw memory reads would reach the grader"
+        return ""
+
+    def _is_protected(code):
+        return code is not None and code.co_filename in protected
+
+    def memory_path(path):
+        """Whether `open(path)` would open a process's memory (runs untrusted: may call a
+        learner's `__fspath__`)."""
+        if type(path) is int:
+            return False
+        if type(path) not in paths:  # its __fspath__ could answer differently the next time
+            return True
+        name = fsdecode(path)
+        real = realpath(name)
+        relative_mem = not name.startswith("/") and name.rstrip("/").rsplit("/", 1)[-1] == "mem"
+        return relative_mem or (real.startswith("/proc/") and real.endswith("/mem"))
+
+    def hook(event, args):
+        if event == EVENT:
+            kind, source, nonce, given = args
+            given = [str(digest) for digest in tuple(given)]
+            status, details = run(kind, source, given)
+            mac = sign(kind, nonce, source, given, status)
+            raise Exception(f"{VERDICT} {mac} {status} {details!r}")
+        if event not in watched or get_ident() in own:
+            return
+        if event == "open":
+            why = "a process's memory is not a file to read" if memory_path(args[0]) else ""
+        else:
+            why = trusted(check, event, args)
+        if why:
+            raise RuntimeError(f"the grader refuses {event} in the notebook's kernel: {why}")
+
+    watched = frozenset(
+        [*REFUSED, *CTYPES_READS, "sys._getframe", "object.__getattr__", "object.__setattr__"]
+        + ["open"]
+    )
+    make_non_dumpable()
+    sys.addaudithook(hook)
+    publish(key.hex())

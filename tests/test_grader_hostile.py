@@ -169,9 +169,15 @@ MEMORY_READS = {
     "proc_self_mem": "_peek = lambda: open('/proc/self/mem', 'rb').close()",
     "proc_self_mem_link": (
         "import os, tempfile\n"
-        "_link = os.path.join(tempfile.mkdtemp(dir=os.getcwd()), 'm')\n"
+        "_link = os.path.join(tempfile.mkdtemp(), 'm')\n"
         "os.symlink('/proc/self/mem', _link)\n"
-        "_peek = lambda: open(_link, 'rb').close()"
+        "try:\n"
+        "    open(_link, 'rb').close()\n"
+        "    _peek = lambda: None\n"
+        "except Exception:\n"
+        "    _peek = lambda: 1 / 0\n"
+        "os.remove(_link)\n"
+        "os.rmdir(os.path.dirname(_link))"
     ),
 }
 
@@ -394,12 +400,12 @@ def test_grader_ipython_profile_is_not_loaded(released, scratch, tmp_path, monke
 
 
 @slow
-def test_tracer_left_by_the_code_under_test_fails_it(released, scratch, tmp_path):
+def test_tracer_set_by_the_code_under_test_fails_it(released, scratch, tmp_path):
     # A trace function can jump over the test's remaining lines (frame.f_lineno = ...).
     source = "import sys\n\ndef add(a, b):\n    sys.settrace(lambda *args: None)\n    return a + b"
     result = grade_clean(write(answered(released, source), tmp_path), scratch)
     assert result.score == 0
-    assert result.exercises[0].message.startswith("TracedTest")
+    assert "refuses sys.settrace" in result.exercises[0].message
 
 
 @slow
