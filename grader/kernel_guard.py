@@ -35,21 +35,25 @@ learner runs through the hook with another source is never put back.
 The hook also refuses, from install on, the roads to itself and to the test's frames:
 `gc.get_objects`/`get_referrers`/`get_referents`, `sys._current_frames`, `sys.settrace` and
 `sys.setprofile`, new audit hooks, frames whose chain of callers reaches the grader's code or a
-suspended generator of the notebook's (`sys._getframe`, `tb_frame`, `gi_frame`, `cr_frame`,
-`ag_frame`; the standard library's own readers of a caller's module name are allowed), the code
-objects of test cells and rebinding their functions' code or defaults, `open` of
-`/proc/<pid>/mem`, and ctypes' raw memory reads from the notebook's code. Nothing here is a
+generator of the notebook's (`sys._getframe`, `tb_frame`, `gi_frame`, `cr_frame`, `ag_frame`;
+the standard library's own readers of a caller's module name are allowed), the notebook's reads
+of code objects that hold a test's comparison helpers, rebinding the code or defaults of the
+grader's and the cells' functions, signal handlers installed by the notebook's code (a handler
+receives the running frame), a second copy of `_signal` or `_imp`, `open` of `/proc/<pid>/mem`,
+ctypes' raw memory reads and symbol look-ups from the notebook's code, and code that the
+notebook compiles under a library's file name (which the checks above trust). Nothing here is a
 class: `object.__subclasses__()` would hand it out. The comparison helpers a test calls are
 fresh copies for each test, reachable only from the test's code objects.
 
 What it cannot stop is listed in the README ("What the grader protects against"): the kernel is
 one Python process, so native code that reads its memory (numpy's array interface, ctypes
-through a library) or a signal handler that receives a frame while a test runs can still reach
-the key; the sandbox, the MAC's fail-safe direction and instructor review are the defence there.
+through a library) can still reach the key, and a sourceless .pyc (or, without the sandbox, a
+file written into site-packages) can carry code that passes for a library's; the sandbox, the
+MAC's fail-safe direction and instructor review are the defence there.
 
 Example (what the grader sends, and what comes back as the expression's error value):
     user_expressions = {"verdict": "__import__('sys').audit('agents-grader.run', 'test',
-                                    'assert add(1, 2) == 3', 'c0ffee')"}
+                                    'assert add(1, 2) == 3', 'c0ffee', ())"}
     -> "agents-grader-verdict 5f1d...e9 ok []"
 """
 
@@ -97,8 +101,33 @@ REFUSED = (
 FRAME_ATTRIBUTES = ("tb_frame", "gi_frame", "cr_frame", "ag_frame")
 CODE_ATTRIBUTES = ("__code__", "gi_code", "cr_code", "ag_code")
 REBOUND_ATTRIBUTES = ("__code__", "__defaults__", "__kwdefaults__")
-# ctypes' raw memory reads (the notebook's own; a library's, such as llama_cpp's, go through).
-CTYPES_READS = ("ctypes.string_at", "ctypes.wstring_at", "ctypes.cdata", "ctypes.PyObj_FromPtr")
+# ctypes' raw memory reads and symbol look-ups (the notebook's own; a library's, such as
+# llama_cpp's, go through).
+CTYPES_READS = (
+    "ctypes.string_at",
+    "ctypes.wstring_at",
+    "ctypes.cdata",
+    "ctypes.PyObj_FromPtr",
+    "ctypes.dlsym",
+    "ctypes.dlsym/handle",
+)
+# A Python signal handler receives the frame that was running: the notebook may not install
+# one (nor load a fresh copy of the module that installs them, which no audit event reports).
+SIGNAL_EVENT = "agents-grader.signal"
+BUILTIN_EVENT = "agents-grader.create_builtin"
+GUARDED_MODULES = ("_signal", "signal", "_imp")
+ROUTED = """
+def signal(signalnum, handler, /, *, _audit=audit, _list=list):
+    box = _list()
+    _audit(SIGNAL_EVENT, signalnum, handler, box)
+    return box[0]
+
+
+def create_builtin(spec, /, *, _audit=audit, _list=list):
+    box = _list()
+    _audit(BUILTIN_EVENT, spec, box)
+    return box[0]
+"""
 # Generators, coroutines, async generators: a suspended one gets a new caller when resumed.
 RESUMABLE = 0x20 | 0x80 | 0x200
 # Standard-library functions that read a caller's frame only for its module name.
@@ -261,16 +290,21 @@ def _strict(node, equal_token, contains_token):
     return ast.copy_location(call, node)
 
 
-def with_helpers(code, swaps):
-    """`code` (and the code objects nested in it) with the constants in `swaps` replaced."""
-    consts = []
+def with_helpers(code, swaps, holders):
+    """`code` (and the code objects nested in it) with the constants in `swaps` replaced; the
+    code objects that now hold a helper, nested ones included, are added to `holders`."""
+    consts, holds = [], False
     for const in code.co_consts:
         if type(const) is type(code):
-            const = with_helpers(const, swaps)
+            const = with_helpers(const, swaps, holders)
+            holds = holds or const in holders
         elif type(const) is str and const in swaps:
-            const = swaps[const]
+            const, holds = swaps[const], True
         consts.append(const)
-    return code.replace(co_consts=tuple(consts))
+    code = code.replace(co_consts=tuple(consts))
+    if holds:
+        holders.add(code)
+    return code
 
 
 def describe(error, source, filename, frames):
@@ -432,6 +466,15 @@ def frame_readers():
     return codes
 
 
+def routed_functions():
+    """`_signal.signal` and `_imp.create_builtin` as functions that hold nothing but
+    `sys.audit`: the hook, which alone keeps the originals, decides and calls them."""
+    space = {"__builtins__": {}, "audit": sys.audit, "list": list}
+    space.update(SIGNAL_EVENT=SIGNAL_EVENT, BUILTIN_EVENT=BUILTIN_EVENT)
+    exec(compile(ROUTED, GRADER_FILE, "exec"), space)
+    return space["signal"], space["create_builtin"]
+
+
 def make_non_dumpable():
     """prctl(PR_SET_DUMPABLE, 0): no core dumps, and a process of another user id (or one
     without CAP_SYS_PTRACE) can neither ptrace this one nor read its /proc/<pid>/mem."""
@@ -448,17 +491,19 @@ def install(shell, publish):
     import hashlib
     import os
     import pathlib
-    import secrets
     import threading
     import types
+    import weakref
     from _hashlib import hmac_digest
 
     key = os.urandom(32)
     state = capture(shell)
     sha256, get_ident, getframe = hashlib.sha256, threading.get_ident, sys._getframe
     compile_, exec_, fsdecode, realpath = compile, exec, os.fsdecode, os.path.realpath
+    urandom = os.urandom
     prefixes, readers = library_prefixes(), frame_readers()
     own = set()  # threads where the hook itself is reading frames or code objects
+    holders = weakref.WeakSet()  # code objects of cells that hold a test's comparison helpers
     cells = frozenset(FILENAMES.values())
     protected = cells | {GRADER_FILE}
     paths = (str, bytes, pathlib.PurePosixPath, pathlib.PosixPath, os.DirEntry)
@@ -490,12 +535,13 @@ def install(shell, publish):
         if tampered:
             return "error", ["TamperedBuiltins", f"the notebook patched the type {tampered}", ""]
         equal_fn, contains_fn = fresh_helpers(state["builtins"])
-        tokens = {secrets.token_hex(16): equal_fn, secrets.token_hex(16): contains_fn}
+        tokens = {urandom(16).hex(): equal_fn, urandom(16).hex(): contains_fn}
         filename = FILENAMES[kind]
         try:
             tree = compile_(source, filename, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
             tree = ast.fix_missing_locations(strict_compares(tree, *tokens))
-            code = with_helpers(compile_(tree, filename, "exec", dont_inherit=True), tokens)
+            code = compile_(tree, filename, "exec", dont_inherit=True)
+            code = with_helpers(code, tokens, holders)
             exec_(code, state["namespace"])
         except BaseException as error:  # noqa: B036 - anything, even SystemExit, is a failure
             return "error", describe(error, source, filename, read_traceback)
@@ -539,10 +585,11 @@ def install(shell, publish):
         callers = (caller.f_code, caller.f_back.f_code if caller.f_back else None)
         return not any(code in readers for code in callers)
 
-    def library_asks():
-        """The nearest asker outside ctypes is the interpreter's or a package's code."""
+    def library_asks(skipped=("/ctypes/",)):
+        """The nearest asker outside the `skipped` modules is the interpreter's or a
+        package's code, not the notebook's."""
         frame = asker()
-        while frame is not None and "/ctypes/" in frame.f_code.co_filename:
+        while frame is not None and any(part in frame.f_code.co_filename for part in skipped):
             frame = frame.f_back
         return frame is None or frame.f_code.co_filename.startswith(prefixes)
 
@@ -562,8 +609,8 @@ def install(shell, publish):
             if name in code_getters:
                 kind, getter = code_getters[name]
                 code = getter.__get__(obj) if type(obj) is kind else None
-                cell_code = code is not None and code.co_filename in cells
-                return "a test's code holds the grader's helpers" if cell_code else ""
+                holds = code is not None and code in holders and not library_asks(())
+                return "a test's code holds the grader's helpers" if holds else ""
             return ""
         if event == "object.__setattr__":
             obj, name = args[0], args[1]
@@ -589,17 +636,42 @@ def install(shell, publish):
         relative_mem = not name.startswith("/") and name.rstrip("/").rsplit("/", 1)[-1] == "mem"
         return relative_mem or (real.startswith("/proc/") and real.endswith("/mem"))
 
+    def routed(event, args):
+        """Install a signal handler or create a built-in module, for whom the hook allows."""
+        if event == SIGNAL_EVENT:
+            signum, handler, box = args
+            python = callable(handler) and type(handler) is not types.BuiltinFunctionType
+            if python and not trusted(library_asks, ("/signal.py",)):
+                raise RuntimeError("the grader refuses signal handlers in the notebook's code")
+            box.append(setsignal(signum, handler))
+        else:
+            spec, box = args
+            if getattr(spec, "name", None) in GUARDED_MODULES:
+                raise RuntimeError(f"the grader refuses a second copy of {spec.name}")
+            box.append(create_builtin(spec))
+
     def hook(event, args):
+        if event in (SIGNAL_EVENT, BUILTIN_EVENT):
+            return routed(event, args)
         if event == EVENT:
             kind, source, nonce, given = args
-            given = [str(digest) for digest in tuple(given)]
-            status, details = run(kind, source, given)
+            # Exact types: a str subclass could hash, compare or encode as another string.
+            texts = (kind, source, nonce, *given) if type(given) is tuple else (None,)
+            if any(type(text) is not str for text in texts) or kind not in FILENAMES:
+                raise TypeError("agents-grader.run takes (kind, source, nonce, given digests)")
+            status, details = run(kind, source, list(given))
             mac = sign(kind, nonce, source, given, status)
             raise Exception(f"{VERDICT} {mac} {status} {details!r}")
         if event not in watched or get_ident() in own:
             return
         if event == "open":
             why = "a process's memory is not a file to read" if memory_path(args[0]) else ""
+        elif event == "import":
+            why = "a second copy of this module" if args[0] in GUARDED_MODULES else ""
+        elif event in ("compile", "code.__new__"):
+            # Code named after a library file would be trusted like the library's own.
+            named = type(args[1]) is str and args[1].startswith(prefixes)
+            why = "a library's file name" if named and not trusted(library_asks, ()) else ""
         else:
             why = trusted(check, event, args)
         if why:
@@ -607,8 +679,13 @@ def install(shell, publish):
 
     watched = frozenset(
         [*REFUSED, *CTYPES_READS, "sys._getframe", "object.__getattr__", "object.__setattr__"]
-        + ["open"]
+        + ["open", "import", "compile", "code.__new__"]
     )
+    import _imp
+    import _signal
+
+    setsignal, create_builtin = _signal.signal, _imp.create_builtin
+    _signal.signal, _imp.create_builtin = routed_functions()
     make_non_dumpable()
     sys.addaudithook(hook)
     publish(key.hex())

@@ -144,9 +144,24 @@ _shell.user_expressions = _run_pass_instead
 """,
 }
 
-# An answer that walks the frames from inside the code under test (raise, catch, tb_frame, f_back)
-# to the grader's objects, and patches what it finds for every later test.
-FRAME_WALK = """
+# What an attacker does with a grader frame: patch the old guard's class, or take the hook's
+# signing function and answer every later test with a signed "ok".
+STEAL = """
+import ast as _ast
+
+def _forge_with(sign):
+    def forged(expressions):
+        replies = {}
+        for key, expression in expressions.items():
+            event, kind, source, nonce, given = [
+                _ast.literal_eval(a) for a in _ast.parse(expression, mode="eval").body.args
+            ]
+            mac = sign(kind, nonce, source, list(given), "ok")
+            text = f"agents-grader-verdict {mac} ok []"
+            replies[key] = {"status": "error", "ename": "Exception", "evalue": text}
+        return replies
+    get_ipython().user_expressions = forged
+
 def _patch_grader_in(frame):
     while frame is not None:
         for value in list(frame.f_locals.values()) + [frame.f_globals]:
@@ -154,8 +169,14 @@ def _patch_grader_in(frame):
                 type(value).run = lambda self, source, nonce: repr((nonce, "ok"))
             if type(value) is dict and value.get("__name__") == "agents_grader_guard":
                 value["equal"] = value["contains"] = lambda *args, **kwargs: True
+        if callable(frame.f_locals.get("sign")):
+            _forge_with(frame.f_locals["sign"])
         frame = frame.f_back
-
+"""
+# An answer that walks the frames from inside the code under test (raise, catch, tb_frame, f_back).
+FRAME_WALK = (
+    STEAL
+    + """
 def add(a, b):
     try:
         raise ValueError
@@ -163,6 +184,65 @@ def add(a, b):
         _patch_grader_in(error.__traceback__.tb_frame)
     return 0
 """
+)
+# Frames from a signal handler: one that fires while the code under test runs, and one that
+# fires while the hook checks the notebook's own events (here, opening files).
+SIGNAL_DURING_TEST = (
+    STEAL
+    + """
+import signal, time
+
+def _catch(signum, frame):
+    _patch_grader_in(frame)
+
+def add(a, b):
+    signal.signal(signal.SIGALRM, _catch)
+    signal.setitimer(signal.ITIMER_REAL, 0.001)
+    end = time.monotonic() + 0.2
+    while time.monotonic() < end:
+        pass
+    return a - b
+"""
+)
+SIGNAL_DURING_EVENTS = (
+    STEAL
+    + """
+import signal, time
+try:
+    signal.signal(signal.SIGALRM, lambda signum, frame: _patch_grader_in(frame))
+    signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        open("/dev/null").close()
+finally:
+    signal.setitimer(signal.ITIMER_REAL, 0)
+"""
+)
+# A generator's frame taken outside the tests: resumed by the code under test, its caller is
+# the test.
+STASHED_GENERATOR = (
+    STEAL
+    + """
+import sys
+
+def _walker():
+    me = sys._getframe()
+    yield
+    _patch_grader_in(me.f_back)
+    yield
+
+_walk = _walker()
+try:
+    next(_walk)
+except Exception:
+    _walk = iter([0, 0])
+
+def add(a, b):
+    next(_walk, None)
+    return a - b
+"""
+)
+
 # Stand-ins for attacks that need raw memory: the answer is right only when the read works.
 MEMORY_READS = {
     "ctypes": "import ctypes\n_peek = lambda: ctypes.string_at(id(0), 8)",
@@ -294,8 +374,36 @@ def test_attack_cell_scores_zero(attack, released, scratch, tmp_path):
 
 
 @slow
-def test_frame_walk_from_the_code_under_test_scores_zero(released, scratch, tmp_path):
-    result = grade_clean(write(answered(released, FRAME_WALK), tmp_path), scratch)
+@pytest.mark.parametrize(
+    "answer", [FRAME_WALK, SIGNAL_DURING_TEST, STASHED_GENERATOR], ids=["tb", "signal", "gen"]
+)
+def test_frame_walk_from_the_code_under_test_scores_zero(answer, released, scratch, tmp_path):
+    result = grade_clean(write(answered(released, answer), tmp_path), scratch)
+    assert result.score == 0
+
+
+@slow
+def test_signal_handler_during_the_hooks_checks_scores_zero(released, scratch, tmp_path):
+    result = grade_clean(write(with_attack(released, SIGNAL_DURING_EVENTS), tmp_path), scratch)
+    assert result.score == 0
+
+
+@slow
+@needs_bwrap
+def test_child_process_cannot_read_the_kernels_memory(released, scratch, tmp_path):
+    from grader.kernel import configure_sandbox, use_launch_hook
+
+    source = (
+        "import os, subprocess, sys\n\ndef add(a, b):\n"
+        "    probe = f\"open('/proc/{os.getpid()}/mem', 'rb').close()\"\n"
+        "    done = subprocess.run([sys.executable, '-c', probe], capture_output=True)\n"
+        "    return a + b if done.returncode == 0 else None"
+    )
+    configure_sandbox("require")
+    try:
+        result = grade_clean(write(answered(released, source), tmp_path), scratch)
+    finally:
+        use_launch_hook(None)
     assert result.score == 0
 
 
@@ -310,15 +418,31 @@ def test_memory_reads_are_refused_in_the_kernel(road, released, scratch, tmp_pat
     assert result.score == 0
 
 
+FAKE_HELPERS = (
+    "def expect_value(*args, **kwargs):\n    pass\n\n"
+    "def expect_error(*args, **kwargs):\n    return 'math'\n"
+)
+# The fake helpers rebound in the namespace, or run through the hook as if they were given.
+HELPER_ATTACKS = {
+    "rebound": FAKE_HELPERS,
+    "run_as_given": (
+        "import sys\ntry:\n"
+        f"    sys.audit('agents-grader.run', 'given', {FAKE_HELPERS!r}, 'x', ())\n"
+        f"except Exception:\n    pass\n{FAKE_HELPERS}"
+    ),
+}
+
+
 @slow
-def test_replaced_given_helpers_score_zero(scratch, tmp_path, monkeypatch):
+@pytest.mark.parametrize("attack", sorted(HELPER_ATTACKS))
+def test_replaced_given_helpers_score_zero(attack, scratch, tmp_path, monkeypatch):
     # Unit 04 as released, with the given test helpers replaced by ones that check nothing.
     monkeypatch.setenv("AGENTS_GRADE_ROOT", str(REPO))
     monkeypatch.setenv("AGENTS_GRADE_CACHE", str(tmp_path / "cache"))
     unit = "04-safe-interpreter"
     nb = nbformat.read(REPO / "units" / unit / f"{unit}.ipynb", as_version=4)
-    fake = "def expect_value(*args, **kwargs):\n    pass\n\ndef expect_error(*args, **kwargs):\n"
-    nb = nbformat.from_dict(with_cell_after(nb, "given_test_helpers", fake + "    return 'math'"))
+    fake = HELPER_ATTACKS[attack]
+    nb = nbformat.from_dict(with_cell_after(nb, "given_test_helpers", fake))
     path = tmp_path / unit / f"{unit}.ipynb"
     path.parent.mkdir()
     nbformat.write(nb, path)
