@@ -35,6 +35,10 @@ MessagesLike = Sequence[Message | Mapping[str, Any]]
 DEFAULT_CONTEXT = 8192
 """Context window (tokens) LocalModel asks llama.cpp for; SmolLM2 was trained with 8k."""
 
+DEFAULT_ADAPTER = Path(__file__).parent / "adapters" / "smollm2-135m-agent-lora.gguf"
+"""The LoRA adapter LocalModel applies to the embedded model by default: SmolLM2-135M
+fine-tuned on minagent agent conversations (its card: minagent/adapters/README.md)."""
+
 DEFAULT_MAX_TOKENS = 512
 """Reply length cap when the caller gives none, so a rambling small model stops."""
 
@@ -198,6 +202,11 @@ class LocalModel:
     GGUF file, by ``minagent.templates.render`` (the course's own renderer).
     Decoding is greedy by default (temperature 0), so runs are repeatable.
 
+    The embedded model comes with a LoRA adapter, `DEFAULT_ADAPTER`, that fine-tunes it to
+    act as a minagent agent (see `minagent.train`); llama.cpp applies it on top of the
+    unchanged weights. `LocalModel(adapter=None)` is the plain model, `adapter=path` any
+    other GGUF LoRA file. A `model_path` of your own gets no adapter unless you pass one.
+
     Example:
         >>> model = LocalModel()
         >>> reply = model.generate([{"role": "user", "content": "Say hi"}], max_tokens=8)
@@ -205,7 +214,7 @@ class LocalModel:
         True
     """
 
-    _loaded: dict[tuple[str, int], Any] = {}
+    _loaded: dict[tuple[str, str, int], Any] = {}
     supports_prefill = True
     supports_constrained_decoding = True
 
@@ -216,6 +225,7 @@ class LocalModel:
         temperature: float = 0.0,
         seed: int = 0,
         n_threads: int | None = None,
+        adapter: str | Path | None = DEFAULT_ADAPTER,
     ) -> None:
         try:
             self.model_path = Path(model_path) if model_path else embedded_model_path()
@@ -223,7 +233,13 @@ class LocalModel:
             raise ModelError(str(err)) from err
         if not self.model_path.is_file():
             raise ModelError(f"model file not found: {self.model_path}")
-        self.model_id = f"local/{self.model_path.stem}"
+        if adapter == DEFAULT_ADAPTER and model_path is not None:
+            adapter = None  # the default adapter was trained for the embedded model only
+        self.adapter = Path(adapter) if adapter else None
+        if self.adapter and not self.adapter.is_file():
+            raise ModelError(f"LoRA adapter file not found: {self.adapter}")
+        tuned = f"+{self.adapter.stem}" if self.adapter else ""
+        self.model_id = f"local/{self.model_path.stem}{tuned}"
         self.n_ctx = n_ctx
         self.temperature = temperature
         self.seed = seed
@@ -234,12 +250,13 @@ class LocalModel:
             raise ModelError(f"{self.model_path.name} has no chat template in its metadata")
 
     def _load(self) -> Any:
-        key = (str(self.model_path), self.n_ctx)
+        key = (str(self.model_path), str(self.adapter), self.n_ctx)
         if key not in LocalModel._loaded:
             from llama_cpp import Llama  # lazy: importing llama_cpp loads a native library
 
             LocalModel._loaded[key] = Llama(
                 model_path=str(self.model_path),
+                lora_path=str(self.adapter) if self.adapter else None,
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads or os.cpu_count(),
                 seed=self.seed,

@@ -62,7 +62,7 @@ def plot_losses(losses: list[float], path: Path) -> None:
     axes.plot(range(1, len(losses) + 1), losses, marker=".")
     axes.set_xlabel("optimizer step")
     axes.set_ylabel("loss per learned token")
-    axes.set_title("LoRA fine-tuning of SmolLM2-135M-Instruct on agent trajectories")
+    axes.set_title("SmolLM2-135M-Instruct, LoRA on agent conversations")
     axes.grid(alpha=0.3)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
