@@ -188,7 +188,8 @@ def read_verdict(
         why = "the test did not report a result (the notebook changed how cells run?)"
         return NO_VERDICT, why, ""
     _, mac, status, details = parts
-    if not hmac.compare_digest(mac, verdict_mac(key, kind, nonce, source, given, status)):
+    expected = verdict_mac(key, kind, nonce, source, given, status)
+    if not (mac.isascii() and hmac.compare_digest(mac, expected)):
         return NO_VERDICT, "the test's result was not signed by the grader (a forged result)", ""
     if status == "ok":
         return None
@@ -196,8 +197,8 @@ def read_verdict(
         found = ast.literal_eval(details)
     except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
         found = []
-    found = found if type(found) is list else []
-    ename, evalue, line = [str(part) for part in found[:3]] + ["Error", "", ""][len(found[:3]) :]
+    named = [str(part) for part in found[:3]] if type(found) is list else []
+    ename, evalue, line = named + ["Error", "", ""][len(named) :]
     return ename, evalue, line
 
 

@@ -20,7 +20,7 @@ from rich.console import Console
 from grader.autograde import SubmissionError, autograde_in, grade_notebook, read_notebook
 from grader.classrun import discover, student_ids
 from grader.course import CourseError, find_course_root
-from grader.execute import bounded_size, cap_content
+from grader.execute import bounded_size, cap_content, read_verdict, verdict_mac
 from grader.feedback import print_feedback
 from grader.kernel_guard import contains, equal
 from grader.limits import Limits
@@ -622,6 +622,31 @@ def test_learner_text_is_shown_as_plain_text(released, scratch, tmp_path):
     print_feedback(result, Console(file=out, force_terminal=True, width=300))
     assert "[bold green]passed[/]" in out.getvalue()
     assert "\x1b]" not in out.getvalue() and "\x1b[2J" not in out.getvalue()
+
+
+def test_only_a_verdict_signed_for_this_test_passes():
+    key, source, nonce = b"k" * 32, "assert add(1, 2) == 3", "c0ffee"
+
+    def reply(mac, status="ok", details="[]"):
+        text = f"agents-grader-verdict {mac} {status} {details}"
+        return {"content": {"user_expressions": {"verdict": {"status": "error", "evalue": text}}}}
+
+    good = verdict_mac(key, "test", nonce, source, [], "ok")
+    assert read_verdict(reply(good), key, "test", nonce, source, []) is None
+    forged = [
+        reply(verdict_mac(b"x" * 32, "test", nonce, source, [], "ok")),  # another key
+        reply(verdict_mac(key, "test", "other", source, [], "ok")),  # another nonce
+        reply(verdict_mac(key, "test", nonce, "pass", [], "ok")),  # another source
+        reply(verdict_mac(key, "given", nonce, source, [], "ok")),  # another kind
+        reply(verdict_mac(key, "test", nonce, source, ["d1"], "ok")),  # other given cells
+        reply("\u00e9" * 64),
+        {"content": {"user_expressions": {"verdict": {"status": "ok", "data": {}}}}},
+        None,
+    ]
+    for answer in forged:
+        assert read_verdict(answer, key, "test", nonce, source, [])[0] == "NoVerdict"
+    failed = reply(verdict_mac(key, "test", nonce, source, [], "error"), "error", "['E', 'm', 'l']")
+    assert read_verdict(failed, key, "test", nonce, source, []) == ("E", "m", "l")
 
 
 def test_equal_compares_built_in_values_by_exact_kind():
