@@ -161,6 +161,24 @@ def is_given_cell(cell: NotebookNode) -> bool:
     return cell.cell_type == "code" and bool(meta.get("locked")) and plain
 
 
+def imported_modules(nb: NotebookNode) -> set[str]:
+    """The modules that the notebook's test and given cells import (absolute imports)."""
+    names: set[str] = set()
+    for cell in nb.cells:
+        if not (is_test_cell(cell) or is_given_cell(cell)):
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except (SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module)
+    return names
+
+
 def source_digest(source: str) -> str:
     return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -283,7 +301,9 @@ class SafeExecute(Execute):
         runs; returns the key it drew there, which it hands over once, in this reply."""
         slot = f"_agents_grader_key_{secrets.token_hex(8)}"
         publish = f"lambda key: __import__('builtins').__dict__.__setitem__({slot!r}, key)"
-        source = f"{GUARD_SOURCE}\ninstall(__import__('IPython').get_ipython(), {publish})\n"
+        oracles = tuple(sorted(imported_modules(self.nb)))
+        shell = "__import__('IPython').get_ipython()"
+        source = f"{GUARD_SOURCE}\ninstall({shell}, {publish}, {oracles!r})\n"
         # Its own copy of the builtins, so that nothing a later cell rebinds changes it.
         code = (
             f"exec(compile({source!r}, '<agents-grader>', 'exec'), {{'__name__': "

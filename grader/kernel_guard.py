@@ -8,8 +8,9 @@ and calls `install()` there, which:
 - registers the hook with `sys.addaudithook`: the interpreter keeps it where Python code can
   neither list nor remove it, and calls it for every audit event, the grader's own included;
 - captures the interpreter as it is before any learner code runs: the builtins, the `sys`
-  hooks, the import system and `sys.modules`, the attributes of the modules tests use and the
-  method tables of the built-in types, the signal handlers;
+  hooks, the import system and `sys.modules`, the attributes of the modules tests use (the
+  unit's own imports too, such as `minagent.templates`, which a test may use as the oracle, and
+  their packages' classes), the method tables of the built-in types, the signal handlers;
 - makes the kernel non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`), so that a child process of
   another user id cannot ptrace it or read its memory.
 
@@ -36,7 +37,8 @@ The hook also refuses, from install on, the roads to itself and to the test's fr
 `gc.get_objects`/`get_referrers`/`get_referents`, `sys._current_frames`, `sys.settrace` and
 `sys.setprofile`, new audit hooks, frames whose chain of callers reaches the grader's code or a
 generator of the notebook's (`sys._getframe`, `tb_frame`, `gi_frame`, `cr_frame`, `ag_frame`;
-the standard library's own readers of a caller's module name are allowed), the notebook's reads
+libraries that only read a caller's names are not checked, those that hand frames on are, see
+`FRAME_GIVERS`), the notebook's reads
 of code objects that hold a test's comparison helpers, rebinding the code or defaults of the
 grader's and the cells' functions, signal handlers installed by the notebook's code (a handler
 receives the running frame), a second copy of `_signal` or `_imp`, `open` of `/proc/<pid>/mem`,
@@ -130,6 +132,25 @@ def create_builtin(spec, /, *, _audit=audit, _list=list):
 """
 # Generators, coroutines, async generators: a suspended one gets a new caller when resumed.
 RESUMABLE = 0x20 | 0x80 | 0x200
+# Library modules that hand frames on to their callers (`inspect.currentframe`,
+# `traceback.walk_stack`, a debugger, a task's stack): a frame they ask for is checked even
+# though they are library code. Other libraries (pydantic, dataclasses, typing...) ask for a
+# caller's frame only to read its names, and are not checked, which keeps imports fast.
+FRAME_GIVERS = (
+    "/inspect.py",
+    "/traceback.py",
+    "/logging/__init__.py",
+    "/bdb.py",
+    "/pdb.py",
+    "/trace.py",
+    "/threading.py",
+    "/asyncio/",
+    "/IPython/core/",
+    "/stack_data/",
+    "/executing/",
+    "/pure_eval/",
+    "/debugpy/",
+)
 # Standard-library functions that read a caller's frame only for its module name.
 FRAME_READERS = (
     ("collections", "namedtuple"),
@@ -365,13 +386,35 @@ def _restore_attributes(owner, table, remove_new):
             setattr(owner, key, value)
 
 
-def capture(shell):
+def oracle_modules(names):
+    """The modules the unit's tests and given cells import (`names`), imported now, with every
+    loaded module of their packages: a test that checks an answer against `minagent` (or
+    jinja2) must get them as they were before the notebook's code ran."""
+    import importlib
+
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - a test that needs it will fail on its own
+            continue
+    packages = {name.split(".")[0] for name in names}
+    return [m for key, m in list(sys.modules.items()) if key.split(".")[0] in packages and m]
+
+
+def _own_classes(module):
+    name = module.__name__
+    return [v for v in vars(module).values() if type(v) is type and v.__module__ == name]
+
+
+def capture(shell, oracles):
     """What `restore` puts back before each cell the hook runs, as it is at install."""
     import _signal
 
-    tables = [(sys.modules[m], dict(sys.modules[m].__dict__)) for m in RESTORED_MODULES]
+    modules = [sys.modules[m] for m in RESTORED_MODULES] + oracle_modules(oracles)
+    tables = [(module, dict(module.__dict__)) for module in modules]
     # The AST classes too: the hook rewrites and compiles each cell's tree with them.
     classes = [ast.NodeVisitor, ast.NodeTransformer, *_subclasses(ast.AST)]
+    library = [c for module in modules[len(RESTORED_MODULES) :] for c in _own_classes(module)]
     return {
         "namespace": shell.user_ns,
         "builtins": dict(builtins.__dict__),
@@ -382,6 +425,7 @@ def capture(shell):
         "type_tables": [(t, dict(t.__dict__)) for t in WATCHED_TYPES],
         "module_tables": tables,
         "class_tables": [(c, dict(c.__dict__)) for c in classes],
+        "library_classes": [(c, dict(c.__dict__)) for c in library],
         "signals": {s: _signal.getsignal(s) for s in _signal.valid_signals() if _catchable(s)},
         "signal": (_signal.getsignal, _signal.signal),
         "given": {},
@@ -424,6 +468,8 @@ def restore(state):
         _restore_attributes(module, table, remove_new=False)
     for cls, table in state["class_tables"]:
         _restore_attributes(cls, table, remove_new=True)
+    for cls, table in state["library_classes"]:  # a library's caches may add attributes
+        _restore_attributes(cls, table, remove_new=False)
     getsignal, setsignal = state["signal"]
     for signum, handler in state["signals"].items():
         if getsignal(signum) is not handler:
@@ -486,8 +532,9 @@ def make_non_dumpable():
         pass  # not Linux: nothing to do
 
 
-def install(shell, publish):
-    """Draw the key, register the audit hook, and hand the key to `publish` (once)."""
+def install(shell, publish, oracles=()):
+    """Draw the key, register the audit hook, and hand the key to `publish` (once);
+    `oracles` names the modules the unit's tests import."""
     import hashlib
     import os
     import pathlib
@@ -497,7 +544,7 @@ def install(shell, publish):
     from _hashlib import hmac_digest
 
     key = os.urandom(32)
-    state = capture(shell)
+    state = capture(shell, oracles)
     sha256, get_ident, getframe = hashlib.sha256, threading.get_ident, sys._getframe
     compile_, exec_, fsdecode, realpath = compile, exec, os.fsdecode, os.path.realpath
     urandom = os.urandom
@@ -579,11 +626,16 @@ def install(shell, publish):
         return getframe(5)  # 0 here, 1 its caller, 2 `check`, 3 `trusted`, 4 the hook
 
     def frame_refused(frame):
-        if frame is None or not reaches_grader(frame):
+        if frame is None:
             return False
-        caller = asker()
+        caller = asker()  # who asks first: libraries that only read names are most of the calls
         callers = (caller.f_code, caller.f_back.f_code if caller.f_back else None)
-        return not any(code in readers for code in callers)
+        if any(code in readers for code in callers):
+            return False
+        name = caller.f_code.co_filename
+        if name.startswith(prefixes) and not any(part in name for part in FRAME_GIVERS):
+            return False
+        return reaches_grader(frame)
 
     def library_asks(skipped=("/ctypes/",)):
         """The nearest asker outside the `skipped` modules is the interpreter's or a
@@ -609,7 +661,8 @@ def install(shell, publish):
             if name in code_getters:
                 kind, getter = code_getters[name]
                 code = getter.__get__(obj) if type(obj) is kind else None
-                holds = code is not None and code in holders and not library_asks(())
+                cell = code is not None and code.co_filename in cells  # cheap test first
+                holds = cell and code in holders and not library_asks(())
                 return "a test's code holds the grader's helpers" if holds else ""
             return ""
         if event == "object.__setattr__":

@@ -451,6 +451,26 @@ def test_replaced_given_helpers_score_zero(attack, scratch, tmp_path, monkeypatc
 
 
 @slow
+def test_patched_oracle_scores_zero(scratch, tmp_path, monkeypatch):
+    # Unit 02's hidden test checks function_to_schema against minagent's own: a wrong answer
+    # that also replaces minagent's would agree with it.
+    monkeypatch.setenv("AGENTS_GRADE_ROOT", str(REPO))
+    monkeypatch.setenv("AGENTS_GRADE_CACHE", str(tmp_path / "cache"))
+    unit = "02-tools"
+    nb = nbformat.read(REPO / "units" / unit / f"{unit}.ipynb", as_version=4)
+    source = (
+        "import minagent.tools\n\ndef function_to_schema(fn):\n"
+        "    return {'type': 'function', 'function': {'name': fn.__name__}}\n\n"
+        "minagent.tools.function_to_schema = function_to_schema"
+    )
+    path = tmp_path / unit / f"{unit}.ipynb"
+    path.parent.mkdir()
+    nbformat.write(answered(nb, source, "function_to_schema"), path)
+    result = grade_clean(path, scratch)
+    assert result.score == 0 and result.max_score > 0
+
+
+@slow
 def test_always_equal_answers_score_zero(released, scratch, tmp_path):
     nb = answered(released, SNEAKY_STR + "def add(a, b):\n    return Sneaky('3')")
     nb = answered(
