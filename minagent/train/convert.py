@@ -17,8 +17,8 @@ transformers undoes that when it loads a GGUF file. A correction B @ A to those 
 must be permuted the same way; only B's rows (the outputs) move.
 
 Example (needs `pip install -e '.[train]'`):
-    >>> write_gguf_lora(model, "agent.gguf")   # model: a trained peft model
-    >>> Llama(model_path=str(embedded_model_path()), lora_path="agent.gguf")
+        write_gguf_lora(model, "agent.gguf")   # model: a trained peft model
+        Llama(model_path=str(embedded_model_path()), lora_path="agent.gguf")
 """
 
 from __future__ import annotations

@@ -9,9 +9,8 @@ Three figures per model, the ones the fine-tuning is meant to move:
   final_answer uses them all).
 
 Example:
-    >>> report = evaluate(make_tasks("held_out", 6), LocalModel(adapter=None))
-    >>> sorted(report)
-    ['by_family', 'parse_rate', 'steps', 'success', 'tasks']
+        report = evaluate(make_tasks("held_out", 6), LocalModel(adapter=None))
+        sorted(report)  # -> ['by_family', 'parse_rate', 'steps', 'success', 'tasks']
 """
 
 from __future__ import annotations

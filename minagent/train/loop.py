@@ -12,10 +12,9 @@ learning rate. A batch is split into micro-batches of similar length (less paddi
 memory), whose gradients add up before the step.
 
 Example (needs `pip install -e '.[train]'`):
-    >>> model = add_lora(load_base_model(), TrainConfig())
-    >>> losses = train(model, examples, TrainConfig(epochs=1))
-    >>> losses[-1] < losses[0]
-    True
+        model = add_lora(load_base_model(), TrainConfig())
+        losses = train(model, examples, TrainConfig(epochs=1))
+        losses[-1] < losses[0]  # -> True
 """
 
 from __future__ import annotations

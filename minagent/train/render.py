@@ -17,9 +17,8 @@ the next word (" get"), a sequence the model never meets at inference. So each t
 tokenized in pieces split where the prefill ends, exactly as the model will see it.
 
 Example:
-    >>> pieces = text_pieces(TEMPLATE, [user("Hi"), assistant("Hello")], [False, True])
-    >>> [(text, learn) for text, learn in pieces][-2:]
-    [('Hello<|im_end|>', True), ('\\n', False)]
+        pieces = text_pieces(template, [user("Hi"), assistant("Hello")], [False, True])
+        pieces[-2:]  # -> [('Hello<|im_end|>', True), ('\\n', False)]
 """
 
 from __future__ import annotations
