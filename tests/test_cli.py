@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import psutil
 import pytest
+from processes import live_children
 
 from minagent.cli import main
 
@@ -184,23 +184,12 @@ REVENUE_SERVER = f"{shlex.quote(sys.executable)} -m minagent.servers.revenue"
 FRANCE_AFTER = 107857.06  # revenue(country="France", period="after"), from the course's CSV
 
 
-def _live_children() -> set[int]:
-    alive = set()
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                alive.add(child.pid)
-        except psutil.NoSuchProcess:  # it ended while we looked: not a survivor
-            pass
-    return alive
-
-
 @pytest.fixture
 def no_orphans():
     """No MCP server started by the command may outlive it."""
-    before = _live_children()
+    before = live_children()
     yield
-    assert _live_children() == before
+    assert live_children() == before
 
 
 def run_with(srv: ScriptedServer, *options: str) -> int:

@@ -15,6 +15,7 @@ import mcp_servers  # tests/mcp_servers.py: pytest puts the tests folder on sys.
 import psutil
 import pytest
 from mcp import Client
+from processes import live_children
 
 from minagent import mcp
 from minagent.agents import AgentModelError, CodeAgent, ToolCallingAgent
@@ -32,32 +33,21 @@ SERVED = ["-m", "minagent.mcp", "mcp_servers:TOOLS"]
 SERVED_ENV = {"PYTHONPATH": str(TESTS)}
 
 
-def _live_children() -> set[int]:
-    alive = set()
-    for child in psutil.Process().children(recursive=True):
-        try:
-            if child.status() != psutil.STATUS_ZOMBIE:
-                alive.add(child.pid)
-        except psutil.NoSuchProcess:  # it ended while we looked: not a survivor
-            pass
-    return alive
-
-
 @pytest.fixture(autouse=True)
 def no_orphans():
     """No server process started during a test may survive it."""
-    before = _live_children()
+    before = live_children()
     yield
-    survivors = _live_children() - before
+    survivors = live_children() - before
     assert not survivors, f"child processes survived the test: {survivors}"
 
 
 @pytest.fixture(scope="module")
 def revenue_tools():
-    before = _live_children()
+    before = live_children()
     with mcp_tools(sys.executable, REVENUE) as tools:
         yield {t.name: t for t in tools}
-    assert _live_children() == before
+    assert live_children() == before
 
 
 def _revenue_table() -> dict[str, dict[str, float]]:
