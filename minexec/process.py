@@ -37,7 +37,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import pickle
-import select
+import selectors
 import subprocess
 import sys
 import time
@@ -200,7 +200,11 @@ class ProcessInterpreter:
         """The next message from the child, or ChildKilledError if it dies or overstays."""
         child = self._child
         assert child is not None
-        ready, _, _ = select.select([child.stdout], [], [], max(deadline - time.monotonic(), 0))
+        # selectors, not select.select: a host with over 1024 open files has descriptors that
+        # select() cannot watch ("filedescriptor out of range").
+        with selectors.DefaultSelector() as watch:
+            watch.register(child.stdout, selectors.EVENT_READ)
+            ready = watch.select(max(deadline - time.monotonic(), 0))
         if not ready:
             self.close()
             raise ChildKilledError(

@@ -203,3 +203,20 @@ def test_a_worker_that_cannot_start_is_reported_as_such() -> None:
     with ProcessInterpreter(command=[sys.executable, "-c", "raise SystemExit(3)"]) as child:
         with pytest.raises(InterpreterError, match="could not start"):
             child.run("1")
+
+
+def test_runs_when_the_host_holds_over_1024_open_files() -> None:
+    # select() cannot watch a descriptor past 1023, and a long-lived host (a test run, a
+    # notebook server) can hold that many files open: the child's pipe lands up there.
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with ProcessInterpreter() as interpreter:
+            assert interpreter.run("6 * 7").output == 42
+    finally:
+        for fd in held:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
