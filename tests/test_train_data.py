@@ -21,6 +21,7 @@ from minagent.train.render import (
 from minagent.train.tasks import (
     HELD_OUT_FAMILIES,
     TRAIN_FAMILIES,
+    chains,
     make_tasks,
 )
 from minagent.train.toolbox import HELD_OUT_TOOLS, TOOLS, TRAIN_TOOLS
@@ -97,11 +98,26 @@ def test_a_trajectory_is_the_real_agent_conversation(trajectories):
     trajectory = next(t for t in trajectories if t.task.family == "observe" and t.agent == "code")
     roles = [m.role for m in trajectory.messages]
     assert roles == ["system", "user", "assistant", "user", "assistant"]
-    assert "get_capital(country: str) -> str" in trajectory.messages[0].content
+    first_tool, key = trajectory.task.programs[0].removeprefix("result = ").split('("')
+    assert f"{first_tool}(" in trajectory.messages[0].content
     assert trajectory.messages[1].content.startswith(trajectory.task.question)
-    capital = TOOLS["get_capital"](trajectory.task.programs[0].split('"')[1])
-    assert trajectory.messages[3].content == f"Observation:\n{capital}"
+    looked_up = TOOLS[first_tool](key.split('"')[0])
+    assert trajectory.messages[3].content == f"Observation:\n{looked_up}"
+    assert f'("{looked_up}")' in trajectory.task.programs[1]  # the second call uses it
     assert trajectory.learn == [False, False, True, False, True]
+
+
+def test_observe_tasks_chain_different_tools():
+    """Two-step tasks of one shape only (the capital's hotel price) taught one question,
+    not the skill: the training chains go through several pairs of tools."""
+    assert {("get_capital", "get_hotel_price"), ("get_team", "get_score")} <= set(
+        chains(TRAIN_TOOLS)
+    )
+    observe = [t for t in make_tasks("train", 300, seed=0) if t.family == "observe"]
+    first_tools = {task.programs[0].removeprefix("result = ").split("(")[0] for task in observe}
+    assert len(first_tools) >= 3
+    held_out = [t for t in make_tasks("held_out", 60, seed=0) if t.family == "observe"]
+    assert all(set(t.tools) - {"get_capital"} <= set(HELD_OUT_TOOLS) for t in held_out)
 
 
 def test_code_replies_parse_as_actions_that_end_with_final_answer(trajectories):
@@ -181,3 +197,22 @@ def test_encode_flags_each_piece_token_by_token(tokenize):
     example = encode([("<|im_start|>user\nHi", False), ("<|im_end|>", True)], tokenize)
     assert example.learn[-1] and not any(example.learn[:-1])
     assert example.ids[-1] == tokenize("<|im_end|>")[0]
+
+
+def test_chat_replay_keeps_finished_replies_and_learns_only_them(template):
+    from minagent.models import ScriptedModel
+    from minagent.train.chat import MAX_REPLY_TOKENS, chat_trajectories
+
+    cut_off = " ".join(["word"] * MAX_REPLY_TOKENS)  # as long as the cap: it was cut
+    model = ScriptedModel(["Hello there!", cut_off, "4"])
+    prompts = [("", "Say hi"), ("", "Tell me a story"), ("You are terse.", "What is 2 + 2?")]
+    trajectories = chat_trajectories(model, prompts)
+    assert [[m.role for m in t.messages] for t in trajectories] == [
+        ["user", "assistant"],
+        ["system", "user", "assistant"],
+    ]
+    assert [t.messages[-1].content for t in trajectories] == ["Hello there!", "4"]
+    assert all(t.agent == "chat" and t.task is None for t in trajectories)
+    assert trajectories[1].learn == [False, False, True]
+    pieces = text_pieces(template[0], trajectories[1].messages, trajectories[1].learn)
+    assert [text for text, learned in pieces if learned] == ["4<|im_end|>"]

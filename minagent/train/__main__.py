@@ -26,12 +26,19 @@ committed adapter's data)."""
 DEFAULT_TOOL_SHARE = 0.5
 """Share of the tool tasks that also give a ToolCallingAgent (JSON) conversation."""
 
+CHAT_REPEATS = 3
+"""Each replayed chat turn (see minagent.train.chat) is in the data this many times: there are
+few of them, and they are short next to the agent conversations."""
+
 DEFAULT_EVAL_TASKS = 36
 """Held-out tasks evaluated by default: six per held-out family."""
 
 
-def build_examples(n_tasks: int, seed: int, tool_share: float) -> tuple[list, dict]:
-    """Training examples from `n_tasks` generated tasks, and counts for the card."""
+def build_examples(
+    n_tasks: int, seed: int, tool_share: float, chat: bool = True
+) -> tuple[list, dict]:
+    """Training examples from `n_tasks` generated tasks (and, with `chat`, the plain model's
+    own chat replies, CHAT_REPEATS times each), and counts for the card."""
     from collections import Counter
 
     from minagent.train.render import embedded_template, llama_tokenizer, trajectory_example
@@ -41,11 +48,16 @@ def build_examples(n_tasks: int, seed: int, tool_share: float) -> tuple[list, di
     template, eos = embedded_template()
     tokenize = llama_tokenizer()
     trajectories = make_trajectories(make_tasks("train", n_tasks, seed), tool_share)
+    if chat:
+        from minagent.models import LocalModel
+        from minagent.train.chat import chat_trajectories
+
+        trajectories += chat_trajectories(LocalModel(adapter=None)) * CHAT_REPEATS
     examples = [trajectory_example(t, template, tokenize, eos) for t in trajectories]
     counts = {
         "conversations": len(examples),
         "by_agent": dict(Counter(t.agent for t in trajectories)),
-        "by_family": dict(Counter(t.task.family for t in trajectories)),
+        "by_family": dict(Counter(t.task.family if t.task else "chat" for t in trajectories)),
         "tokens": sum(len(e.ids) for e in examples),
         "learned_tokens": sum(sum(e.learn) for e in examples),
     }
@@ -90,7 +102,7 @@ def train_command(args: argparse.Namespace) -> None:
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    examples, counts = build_examples(args.tasks, args.seed, args.tool_share)
+    examples, counts = build_examples(args.tasks, args.seed, args.tool_share, not args.no_chat)
     print(f"{counts['conversations']} conversations, {counts['tokens']:,} tokens", flush=True)
     model = add_lora(load_base_model(), config)
     started = time.monotonic()
@@ -105,7 +117,8 @@ def train_command(args: argparse.Namespace) -> None:
     adapter = write_gguf_lora(model, out / "agent-lora.gguf")
     plot_losses(losses, out / "loss.png")
     record = {"config": asdict(config), "tasks": args.tasks, "tool_share": args.tool_share,
-              "data": counts, "losses": losses, "train_seconds": round(seconds)}  # fmt: skip
+              "chat": not args.no_chat, "data": counts, "losses": losses,
+              "train_seconds": round(seconds)}  # fmt: skip
     (out / "train.json").write_text(json.dumps(record, indent=2))
     print(f"adapter: {adapter} ({adapter.stat().st_size / 1e6:.1f} MB), {seconds / 60:.0f} min")
 
@@ -132,6 +145,7 @@ def main(argv: list[str] | None = None) -> None:
     tr.add_argument("--out", default="runs/agent", help="output folder")
     tr.add_argument("--tasks", type=int, default=DEFAULT_TRAIN_TASKS)
     tr.add_argument("--tool-share", type=float, default=DEFAULT_TOOL_SHARE)
+    tr.add_argument("--no-chat", action="store_true", help="leave out the replayed chat turns")
     tr.add_argument("--seed", type=int, default=defaults.seed)
     tr.add_argument("--epochs", type=float, default=defaults.epochs)
     tr.add_argument("--batch-size", type=int, default=defaults.batch_size)

@@ -80,6 +80,13 @@ def arithmetic(rng: random.Random) -> Task:
         (f"What is {b % 8 + 3} factorial?", " * ".join(str(k) for k in range(1, b % 8 + 4))),
         (f"What is ({a} + {b}) * {c}?", f"({a} + {b}) * {c}"),
         (f"What is the remainder of {a * c + b} divided by {c + 1}?", f"{a * c + b} % {c + 1}"),
+        (f"What is {a} minus {b} times {c}?", f"{a} - {b} * {c}"),
+        (f"What is the square root of {a * a}?", f"int({a * a} ** 0.5)"),
+        (
+            f"What is {a * b + c} divided by {b}, rounded to 2 decimals?",
+            f"round({a * b + c} / {b}, 2)",
+        ),
+        (f"Is {a * b + c % 2} an even number? Answer True or False.", f"{a * b + c % 2} % 2 == 0"),
     ]
     question, expression = rng.choice(forms)
     return Task(question, eval(expression), "arithmetic", (answer_program(expression),))
@@ -103,6 +110,16 @@ def strings(rng: random.Random) -> Task:
         (f"What is the first letter of '{word}' in upper case?", f"'{word}'[0].upper()"),
         (f"Replace '{letter}' with '*' in '{word}'.", f"'{word}'.replace('{letter}', '*')"),
         (f"What are the last three letters of '{word}'?", f"'{word}'[-3:]"),
+        (f"How many vowels are in '{word}'?", f"sum(1 for c in '{word}' if c in 'aeiou')"),
+        (f"Sort the letters of '{word}' alphabetically.", f"''.join(sorted('{word}'))"),
+        (
+            f"Is '{word}' longer than '{other}'? Answer True or False.",
+            f"len('{word}') > len('{other}')",
+        ),
+        (
+            f"Does '{word}' start with '{word[:2]}'? Answer True or False.",
+            f"'{word}'.startswith('{word[:2]}')",
+        ),
     ]
     question, expression = rng.choice(forms)
     return Task(question, eval(expression), "strings", (answer_program(expression),))
@@ -119,6 +136,14 @@ def lists(rng: random.Random) -> Task:
         (f"What is the average of {numbers}?", f"sum({numbers}) / len({numbers})"),
         (f"How many numbers in {numbers} are even?", f"len([n for n in {numbers} if n % 2 == 0])"),
         (f"What is the second largest number in {numbers}?", f"sorted({numbers})[-2]"),
+        (f"How many numbers are in the list {numbers}?", f"len({numbers})"),
+        (f"Which numbers in {numbers} are greater than 30?", f"[n for n in {numbers} if n > 30]"),
+        (f"What is the product of {numbers[:3]}?", f"{numbers[0]} * {numbers[1]} * {numbers[2]}"),
+        (f"Reverse the list {numbers}.", f"{numbers}[::-1]"),
+        (
+            f"What is the difference between the largest and smallest of {numbers}?",
+            f"max({numbers}) - min({numbers})",
+        ),
     ]
     question, expression = rng.choice(forms)
     return Task(question, eval(expression), "lists", (answer_program(expression),))
@@ -133,6 +158,8 @@ def dicts(rng: random.Random) -> Task:
         (f"What is the sum of the values in {table}?", f"sum({table}.values())"),
         (f"What is the value of '{key}' in {table}?", f"{table}['{key}']"),
         (f"List the keys of {table} in alphabetical order.", f"sorted({table})"),
+        (f"How many keys does {table} have?", f"len({table})"),
+        (f"Which key of {table} has the smallest value?", f"min({table}, key={table}.get)"),
     ]
     question, expression = rng.choice(forms)
     return Task(question, eval(expression), "dicts", (answer_program(expression),))
@@ -153,6 +180,8 @@ def dates(rng: random.Random) -> Task:
         (f"How many days are there from March {day} to March {later}?", f"{later} - {day}"),
         (f"How many days are in {n} weeks?", f"{n} * 7"),
         (f"How many hours are in {n} days?", f"{n} * 24"),
+        (f"How many weeks are in {7 * n} days?", f"{7 * n} // 7"),
+        (f"How old is someone born in {year - n} in the year {year}?", f"{year} - {year - n}"),
         (
             f"How many days does February have in {year}?",
             f"29 if ({year} % 4 == 0 and {year} % 100 != 0) or {year} % 400 == 0 else 28",
@@ -243,18 +272,33 @@ def two_tools(rng: random.Random, tools: list[str]) -> Task:
     return Task(question, first if x > y else second, "two_tools", (program,), (name,), calls)
 
 
+def chains(tools: list[str]) -> list[tuple[str, str]]:
+    """Pairs of tools where what the first returns is a key of the second (get_capital then
+    get_hotel_price, get_manager then get_age): the second call needs the first's answer.
+
+    Example: ("get_team", "get_score") in chains(TRAIN_TOOLS) -> True
+    """
+    return [
+        (first, second)
+        for first in tools
+        for second in tools
+        if first != second and set(SPECS[first].table.values()) & set(SPECS[second].table)
+    ]
+
+
 def observe(rng: random.Random, tools: list[str]) -> Task:
-    """Two steps: the second call needs what the first returned (country -> capital -> value)."""
-    city_tools = [t for t in tools if SPECS[t].arg == "city"]
-    name = rng.choice(city_tools)
-    countries = [c for c, city in SPECS["get_capital"].table.items() if city in SPECS[name].table]
-    country = rng.choice(countries)
-    capital = value("get_capital", country)
-    noun = SPECS[name].noun.format(key=f"the capital of {country}")
-    programs = (print_program(f'get_capital("{country}")'), answer_program(f'{name}("{capital}")'))
-    calls = (("get_capital", {"country": country}), (name, {"city": capital}))
+    """Two steps: the second call needs what the first returned (a country, its capital, the
+    capital's hotel price; a player, their team, the team's score), and the first step
+    prints it to read it."""
+    first, second = rng.choice(chains(tools))
+    key = rng.choice([k for k, v in SPECS[first].table.items() if v in SPECS[second].table])
+    middle = value(first, key)
+    inner = SPECS[first].noun.format(key=key)
+    noun = SPECS[second].noun.format(key=inner).replace("the the ", "the ")  # "score of the {key}"
+    programs = (print_program(f'{first}("{key}")'), answer_program(f'{second}("{middle}")'))
+    calls = ((first, {SPECS[first].arg: key}), (second, {SPECS[second].arg: middle}))
     return Task(
-        f"What is {noun}?", value(name, capital), "observe", programs, ("get_capital", name), calls
+        f"What is {noun}?", value(second, middle), "observe", programs, (first, second), calls
     )
 
 

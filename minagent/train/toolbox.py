@@ -131,6 +131,22 @@ TRAIN_SPECS = [
         "the hotel price in {key}",
     ),
     LookupSpec(
+        "get_manager",
+        "Get the first name of a colleague's manager.",
+        "name",
+        'The first name, like "Alice".',
+        {"Alice": "Carla", "Bob": "Alice", "Carla": "Dmitri", "Dmitri": "Emma", "Emma": "Bob"},
+        "the manager of {key}",
+    ),
+    LookupSpec(
+        "get_team",
+        "Get the team a player plays for.",
+        "player",
+        'The first name, like "Alice".',
+        {"Alice": "Lions", "Bob": "Tigers", "Carla": "Bears", "Dmitri": "Eagles", "Emma": "Sharks"},
+        "the team of {key}",
+    ),
+    LookupSpec(
         "get_email",
         "Get the email address of a colleague.",
         "name",

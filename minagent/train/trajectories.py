@@ -39,9 +39,9 @@ class Trajectory:
     learn: list[bool]
     "One flag per message: True for the assistant turns the loss covers."
     agent: str
-    "'code' (CodeAgent) or 'tool' (ToolCallingAgent)."
-    task: Task
-    "The task it solves."
+    "'code' (CodeAgent), 'tool' (ToolCallingAgent) or 'chat' (a plain turn, see train.chat)."
+    task: Task | None
+    "The task it solves; None for a chat turn."
 
 
 def code_reply(program: str) -> str:
