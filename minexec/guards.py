@@ -97,23 +97,42 @@ class Guards(TextGuards):
         self.method_wrappers: dict[tuple[type, str], Any] = {}
 
     def fast_paths(self) -> dict[str, Any]:
-        """The hottest guards as closures (cheaper to call than bound methods), each starting
-        with the one check that lets ordinary values straight through to CPython."""
-        watched, slow_mul, slow_mod, slow_add = self._watched, self.mul, self.mod, self.add
-        slow_floordiv = self.floordiv
-        max_bits = self.budgets.max_int_bits
-        numbers = (int, float)
+        """The hottest guards as closures (cheaper to call than bound methods, and what they
+        use is a local, not an attribute of self), each starting with the one check that lets
+        ordinary values straight through to CPython; the rest goes to the method of the same
+        name, which checks everything."""
+        return {**self._attribute_fast_paths(), **self._arithmetic_fast_paths()}
+
+    def _attribute_fast_paths(self) -> dict[str, Any]:
+        watched, check_writable, token = self._watched, self.check_writable, self.token
+        module_type, watched_types = ModuleType, _WATCHED_VALUE_TYPES
 
         def getattr_(obj: Any, name: str) -> Any:
             # The rewriter sends the names in WATCHED_NAMES to `watched_getattr` instead,
             # so this hot path needs only the two type checks.
             value = getattr(obj, name)
-            if type(obj) is ModuleType or type(value) in _WATCHED_VALUE_TYPES:
+            if type(obj) is module_type or type(value) in watched_types:
                 return watched(obj, name, value)
             return value
 
         def watched_getattr(obj: Any, name: str) -> Any:
             return watched(obj, name, getattr(obj, name))
+
+        def setattr_(obj: Any, name: str, value: Any) -> None:
+            if getattr(type(obj), OWNER, None) is not token:  # not an instance of our class
+                check_writable(obj, name, value)
+            setattr(obj, name, value)
+
+        return {
+            "__mg_getattr__": getattr_,
+            "__mg_getattr_watched__": watched_getattr,
+            "__mg_setattr__": setattr_,
+        }
+
+    def _arithmetic_fast_paths(self) -> dict[str, Any]:
+        slow_mul, slow_mod, slow_add = self.mul, self.mod, self.add
+        slow_floordiv = self.floordiv
+        max_bits = self.budgets.max_int_bits
 
         def mul(left: Any, right: Any) -> Any:
             if type(left) is int and type(right) is int:
@@ -137,7 +156,9 @@ class Guards(TextGuards):
 
         def small_mul(left: Any, right: Any) -> Any:
             # `x * 3`: a number times a small literal grows by a few bits at most.
-            if type(left) in numbers and type(right) in numbers:
+            if (type(left) is int or type(left) is float) and (
+                type(right) is int or type(right) is float
+            ):
                 return left * right
             return slow_mul(left, right)
 
@@ -163,8 +184,6 @@ class Guards(TextGuards):
             return slow_mul(left, right, operator.imul)
 
         return {
-            "__mg_getattr__": getattr_,
-            "__mg_getattr_watched__": watched_getattr,
             "__mg_mul__": mul,
             "__mg_mod__": mod,
             "__mg_small_mul__": small_mul,
@@ -173,6 +192,7 @@ class Guards(TextGuards):
             "__mg_floordiv__": floordiv,
             "__mg_iadd__": iadd,
             "__mg_imul__": imul,
+            **self.text_fast_paths(),
         }
 
     # -- attributes -----------------------------------------------------------------------

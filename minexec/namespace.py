@@ -108,7 +108,6 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
     names.update(
         {
             "__mg_target__": guards.target,
-            "__mg_setattr__": guards.setattr,
             "__mg_augitem__": guards.augitem,
             "__mg_augattr__": guards.augattr,
             "__mg_pow__": guards.pow,
@@ -119,8 +118,6 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
             "__mg_reraise__": guards.meter.reraise,
             "__mg_class__": guards.register_class,
             "__mg_star__": guards.star,
-            "__mg_text__": guards.text,
-            "__mg_shown__": guards.shown,
         }
     )
     return names

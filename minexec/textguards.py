@@ -108,6 +108,26 @@ class TextGuards:
 
         return expandtabs
 
+    def text_fast_paths(self) -> dict[str, Any]:
+        """`__mg_shown__` and `__mg_text__` as closures: `f"{i}:{j}"` calls shown once per
+        field and text once, so each first lets through, in one step, what its method would
+        pass unchecked (a plain scalar; an exact str within the limit, whose len cannot lie).
+        An f-string is always an exact str."""
+        slow_shown, slow_text = self.shown, self.text
+        plain, limit = _PLAIN_SCALARS, self.budgets.max_sequence_items
+
+        def shown(value: Any) -> Any:
+            if type(value) in plain:
+                return value
+            return slow_shown(value)
+
+        def text(text: Any) -> Any:
+            if type(text) is str and len(text) <= limit:
+                return text
+            return slow_text(text)
+
+        return {"__mg_shown__": shown, "__mg_text__": text}
+
     def shown(self, value: Any) -> Any:
         """A value about to be turned into text (print, repr, str(x), an f-string field, a
         `%` argument, json.dumps, the run's output): `[s] * 1000` is a thousand items, but
