@@ -17,7 +17,6 @@ Example:
 
 from __future__ import annotations
 
-import _thread
 import math
 import os
 import sys
@@ -148,6 +147,67 @@ def metered(iterable: Iterable[Any], tick: Callable[[], None]) -> Iterator[Any]:
         yield item
 
 
+class Watchdog:
+    """One thread for the whole process that looks, every WATCH_INTERVAL_SECONDS, at the clock
+    and the memory on behalf of every meter in a run, and zeroes the countdown of a meter past
+    its deadline or its memory budget (see Meter).
+
+    Between runs it sleeps on a condition, so it costs nothing; a run only adds itself to a
+    dict. Starting a thread for each run would cost more than a short run itself: about
+    100 us on a busy 2-core machine.
+    """
+
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._runs: dict[Meter, tuple[float, int | None]] = {}  # deadline, memory limit
+        self._thread: threading.Thread | None = None
+
+    def watch(self, meter: Meter, deadline: float) -> None:
+        """Watch `meter` until `forget(meter)`. Where no thread may be started, nothing
+        watches: the ticks still read the clock, and check_items still sees big allocations."""
+        with self._wake:
+            if self._thread is None or not self._thread.is_alive():  # first use, or a fork
+                thread = threading.Thread(target=self._loop, name="minexec-watchdog", daemon=True)
+                try:
+                    thread.start()
+                except RuntimeError:  # no threads allowed (RLIMIT_NPROC)
+                    return
+                self._thread = thread
+            self._runs[meter] = (deadline, None)  # the memory at the start: measured at once
+            self._wake.notify()
+
+    def forget(self, meter: Meter) -> None:
+        """The run of `meter` ended: once this returns, the watchdog no longer touches it."""
+        with self._wake:
+            self._runs.pop(meter, None)
+
+    def _loop(self) -> None:
+        with self._wake:
+            while True:
+                if not self._runs:
+                    self._wake.wait()
+                self._look()
+                self._wake.wait(WATCH_INTERVAL_SECONDS)  # or sooner, when a run starts
+
+    def _look(self) -> None:
+        now, resident = time.monotonic(), resident_bytes()
+        for meter, (deadline, limit) in list(self._runs.items()):
+            if limit is None:  # a run that just started: its memory budget starts from here
+                growth = meter.budgets.memory_growth_mb * 2**20
+                self._runs[meter] = (deadline, resident + growth)
+            elif resident > limit or now > deadline:
+                meter.alarm(over_memory=resident > limit)
+                del self._runs[meter]
+
+
+WATCHDOG = Watchdog()
+"""The process's one watchdog. A forked child gets a fresh one: the parent's thread (and maybe
+its held lock) did not come along."""
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=WATCHDOG.__init__)
+
+
 class Meter:
     """Counts operations and watches the clock for one interpreter.
 
@@ -175,7 +235,6 @@ class Meter:
         self.ops_left = 0  # settled count; the closure's countdown holds the rest
         self.deadline = math.inf
         self._last_idle_check = 0.0
-        self._watchdog_stop: threading.Event | None = None
         self.memory_exceeded = False
         self.tick, self._set_countdown, self._read_countdown = self._make_ticks()
         self._tickets: Iterator[None] = iter(())
@@ -238,32 +297,17 @@ class Meter:
         self.in_run = True
         self._arm(self.budgets.max_operations, time.monotonic() + self.budgets.timeout)
         self.memory_exceeded = False
-        self._watchdog_stop = threading.Event()
-        try:
-            # _thread, not threading.Thread: start() would wait for the new thread to be
-            # scheduled, which costs milliseconds on a busy machine, on every run.
-            _thread.start_new_thread(self._watch, (self._watchdog_stop, self.deadline))
-        except RuntimeError:  # no threads allowed (RLIMIT_NPROC): the ticks still read the clock
-            self._watchdog_stop = None
+        WATCHDOG.watch(self, self.deadline)
 
-    def _watch(self, stop: threading.Event, deadline: float) -> None:
-        """The watchdog thread: at the deadline, or when memory has grown past the budget,
-        zero the countdown so the next tick takes the slow path and raises."""
-        limit = resident_bytes() + self.budgets.memory_growth_mb * 2**20
-        while not stop.wait(WATCH_INTERVAL_SECONDS):
-            over_memory = resident_bytes() > limit
-            if stop.is_set():  # the run ended while we looked: leave the idle meter alone
-                return
-            if over_memory or time.monotonic() > deadline:
-                self.memory_exceeded = over_memory
-                self._set_countdown(-1)
-                return
+    def alarm(self, over_memory: bool) -> None:
+        """From the watchdog: the deadline has passed, or memory grew past the budget. Zero
+        the countdown, so that the next tick takes the slow path and raises."""
+        self.memory_exceeded = over_memory
+        self._set_countdown(-1)
 
     def idle(self) -> None:
         """Between runs: a small operation allowance and no clock (the host is waiting)."""
-        if self._watchdog_stop is not None:
-            self._watchdog_stop.set()
-            self._watchdog_stop = None
+        WATCHDOG.forget(self)
         self.in_run = False
         self.stopped = None
         self.memory_exceeded = False
