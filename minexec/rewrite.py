@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import ast
 from types import CodeType
+from typing import TypeVar
 
 WATCHED_NAMES = frozenset(
     {"format", "format_map", "join", "replace", "translate", "to_bytes", "register"}
@@ -61,8 +62,32 @@ def _call(name: str, *args: ast.expr) -> ast.Call:
     return ast.Call(func=ast.Name(id=name, ctx=ast.Load()), args=list(args), keywords=[])
 
 
-def _tick() -> ast.Expr:
-    return ast.Expr(value=_call("__mg_tick__"))
+def _tick(at: ast.AST) -> ast.Expr:
+    return _at(ast.Expr(value=_call("__mg_tick__")), at)
+
+
+_POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_Node = TypeVar("_Node", bound=ast.AST)
+
+
+def _at(new: _Node, old: ast.AST) -> _Node:
+    """Give the nodes the rewriter built the position of the code they guard, so that errors
+    point at the model's line. Only the new nodes are walked: `ast.fix_missing_locations`
+    walks the whole tree again, which took as long as the rewrite itself.
+
+    Example:
+        >>> old = ast.parse("x").body[0].value
+        >>> _at(_call("__mg_shown__", old), old).func.lineno
+        1
+    """
+    stack: list[ast.AST] = [new]
+    while stack:
+        node = stack.pop()
+        if "lineno" in node._attributes and getattr(node, "lineno", None) is None:
+            for key in _POSITION:
+                setattr(node, key, getattr(old, key))
+            stack.extend(ast.iter_child_nodes(node))  # the parts it holds may be new too
+    return new
 
 
 def _small_number(node: ast.expr) -> bool:
@@ -88,7 +113,7 @@ class Rewriter(ast.NodeTransformer):
         self.generic_visit(node)
         if node.body and isinstance(node.body[-1], ast.Expr):
             last = node.body[-1]
-            last.value = _call("__mg_output__", last.value)
+            last.value = _at(_call("__mg_output__", last.value), last.value)
         return node
 
     # -- attributes -----------------------------------------------------------------------
@@ -96,9 +121,9 @@ class Rewriter(ast.NodeTransformer):
         self.generic_visit(node)
         if isinstance(node.ctx, ast.Load):
             guard = "__mg_getattr_watched__" if node.attr in WATCHED_NAMES else "__mg_getattr__"
-            return _call(guard, node.value, ast.Constant(node.attr))
+            return _at(_call(guard, node.value, ast.Constant(node.attr)), node)
         # Store and Del: the proxy checks the object before setting or deleting.
-        node.value = _call("__mg_target__", node.value)
+        node.value = _at(_call("__mg_target__", node.value), node.value)
         return node
 
     def visit_Assign(self, node: ast.Assign) -> ast.stmt:
@@ -108,14 +133,14 @@ class Rewriter(ast.NodeTransformer):
             # The common `self.x = v`: one direct call is cheaper than the proxy.
             obj = target.value.args[0]  # visit_Attribute wrapped it in __mg_target__
             call = _call("__mg_setattr__", obj, ast.Constant(target.attr), node.value)
-            return ast.Expr(value=call)
+            return _at(ast.Expr(value=call), node)
         return node
 
     # -- operators that can build huge values ---------------------------------------------
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
         guard = self._guard_for(node.op, node.right, node.left)
-        return _call(guard, node.left, node.right) if guard else node
+        return _at(_call(guard, node.left, node.right), node) if guard else node
 
     def _guard_for(self, op: ast.operator, right: ast.expr, left: ast.expr) -> str | None:
         if isinstance(op, ast.Mod):
@@ -145,18 +170,19 @@ class Rewriter(ast.NodeTransformer):
         target, op = node.target, ast.Name(id=guard, ctx=ast.Load())
         if isinstance(target, ast.Name):  # `x op= v` -> `x = guard(x, v)`
             load = ast.Name(id=target.id, ctx=ast.Load())
-            return ast.Assign(targets=[target], value=_call(guard, load, node.value))
+            return _at(ast.Assign(targets=[target], value=_call(guard, load, node.value)), node)
         if isinstance(target, ast.Subscript):  # `a[k] op= v` -> one call, a and k read once
             key = _slice_as_value(target.slice)
-            return ast.Expr(value=_call("__mg_augitem__", target.value, key, op, node.value))
+            call = _call("__mg_augitem__", target.value, key, op, node.value)
+            return _at(ast.Expr(value=call), node)
         obj = target.value.args[0]  # an Attribute, already wrapped in __mg_target__(obj)
         call = _call("__mg_augattr__", obj, ast.Constant(target.attr), op, node.value)
-        return ast.Expr(value=call)
+        return _at(ast.Expr(value=call), node)
 
     def visit_Starred(self, node: ast.Starred) -> ast.Starred:
         self.generic_visit(node)
         if isinstance(node.ctx, ast.Load):  # `[*xs, *xs]`, `f(*xs)`: each star is sized
-            node.value = _call("__mg_star__", node.value)
+            node.value = _at(_call("__mg_star__", node.value), node.value)
         return node
 
     # -- f-string format specs ------------------------------------------------------------
@@ -164,32 +190,32 @@ class Rewriter(ast.NodeTransformer):
         self.generic_visit(node)
         if node.format_spec is None:
             if not isinstance(node.value, ast.Constant):  # f"{[s] * 1000}": sized first
-                node.value = _call("__mg_shown__", node.value)
+                node.value = _at(_call("__mg_shown__", node.value), node.value)
             return node
         value = _call("__mg_format__", node.value, ast.Constant(node.conversion), node.format_spec)
-        return ast.FormattedValue(value=value, conversion=-1, format_spec=None)
+        return _at(ast.FormattedValue(value=value, conversion=-1, format_spec=None), node)
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
         self.generic_visit(node)
         if sum(isinstance(part, ast.FormattedValue) for part in node.values) < 2:
             return node  # f"{s}!" adds a constant: it cannot double s
-        return _call("__mg_text__", node)  # s = f"{s}{s}" doubles: sized once built
+        return _at(_call("__mg_text__", node), node)  # s = f"{s}{s}" doubles: sized once built
 
     def visit_Call(self, node: ast.Call) -> ast.Call:
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
-            node.args[0] = _call("__mg_shown__", node.args[0])  # str([s] * 1000)
+            node.args[0] = _at(_call("__mg_shown__", node.args[0]), node.args[0])  # str([s] * 1000)
         return node
 
     # -- budgets: loops, functions, comprehensions ----------------------------------------
     def visit_For(self, node: ast.For) -> ast.For:
         self.generic_visit(node)
-        node.iter = _call("__mg_loop__", node.iter)
+        node.iter = _at(_call("__mg_loop__", node.iter), node.iter)
         return node
 
     def visit_While(self, node: ast.While) -> ast.While:
         self.generic_visit(node)
-        node.body.insert(0, _tick())
+        node.body.insert(0, _tick(node))
         return node
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
@@ -200,29 +226,30 @@ class Rewriter(ast.NodeTransformer):
             and isinstance(node.body[0].value, ast.Constant)
             and isinstance(node.body[0].value.value, str)
         )
-        node.body.insert(1 if has_docstring else 0, _tick())
+        node.body.insert(1 if has_docstring else 0, _tick(node))
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
         self.generic_visit(node)
         # tick() returns None, so `None or body` evaluates to body.
-        node.body = ast.BoolOp(op=ast.Or(), values=[_call("__mg_tick__"), node.body])
+        body = ast.BoolOp(op=ast.Or(), values=[_call("__mg_tick__"), node.body])
+        node.body = _at(body, node.body)
         return node
 
     def visit_comprehension(self, node: ast.comprehension) -> ast.comprehension:
         self.generic_visit(node)
-        node.iter = _call("__mg_loop__", node.iter)
+        node.iter = _at(_call("__mg_loop__", node.iter), node.iter)
         return node
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.ExceptHandler:
         self.generic_visit(node)
-        node.body.insert(0, ast.Expr(value=_call("__mg_reraise__")))
+        node.body.insert(0, _at(ast.Expr(value=_call("__mg_reraise__")), node))
         return node
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
         self.generic_visit(node)
         # Innermost: the class is registered before the code's own decorators see it.
-        node.decorator_list.append(ast.Name(id="__mg_class__", ctx=ast.Load()))
+        node.decorator_list.append(_at(ast.Name(id="__mg_class__", ctx=ast.Load()), node))
         return node
 
     # -- imports --------------------------------------------------------------------------
@@ -234,16 +261,17 @@ class Rewriter(ast.NodeTransformer):
             value = _call(
                 "__mg_import__", ast.Constant(alias.name), ast.Constant(bool(alias.asname))
             )
-            statements.append(_assign(bound, value))
+            statements.append(_at(_assign(bound, value), node))
         return statements
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.stmt:
         if node.module == "__future__":
-            return ast.Pass()  # compiler directives: harmless, and nothing to bind
+            return _at(ast.Pass(), node)  # compiler directives: harmless, nothing to bind
         names = [alias.name for alias in node.names]
         value = _call("__mg_from__", ast.Constant(node.module), ast.Constant(tuple(names)))
         targets = [ast.Name(id=a.asname or a.name, ctx=ast.Store()) for a in node.names]
-        return ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())], value=value)
+        assign = ast.Assign(targets=[ast.Tuple(elts=targets, ctx=ast.Store())], value=value)
+        return _at(assign, node)
 
 
 def _assign(name: str, value: ast.expr) -> ast.Assign:
@@ -260,6 +288,4 @@ def _slice_as_value(node: ast.expr) -> ast.expr:
 
 def compile_guarded(tree: ast.Module) -> CodeType:
     """Rewrite a validated tree and compile it to a code object ready for exec()."""
-    tree = Rewriter().visit(tree)
-    ast.fix_missing_locations(tree)
-    return compile(tree, FILENAME, "exec", dont_inherit=True)
+    return compile(Rewriter().visit(tree), FILENAME, "exec", dont_inherit=True)
