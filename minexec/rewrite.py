@@ -53,6 +53,7 @@ _GUARDED_OPS = {
     ast.Pow: "__mg_pow__", ast.LShift: "__mg_lshift__", ast.Mult: "__mg_mul__",
     ast.Add: "__mg_add__", ast.FloorDiv: "__mg_floordiv__",
 }  # fmt: skip
+_OPERATORS = (ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
 _IN_PLACE = {
     "__mg_mul__": "__mg_imul__", "__mg_small_mul__": "__mg_imul__", "__mg_add__": "__mg_iadd__",
 }  # fmt: skip
@@ -106,8 +107,35 @@ def _float_literal(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is float
 
 
+_LEAVES = frozenset(
+    {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del}
+    | {operator for kind in _OPERATORS for operator in kind.__subclasses__()}
+)
+"""Nodes with nothing inside to rewrite (the Rewriter has no visit_ method for them): a name,
+a literal, an operator. Most nodes of a snippet are these, so the Rewriter does not visit them."""
+
+
 class Rewriter(ast.NodeTransformer):
     """Plant the guard calls listed in the module docstring; run only on validated trees."""
+
+    def generic_visit(self, node: ast.AST) -> ast.AST:
+        """NodeTransformer's, less its field generator and the visits of _LEAVES: every
+        snippet is rewritten before it runs, so this loop is a part of every run's time."""
+        for field in node._fields:
+            old = getattr(node, field, None)
+            if type(old) is list:
+                new: list[ast.AST] = []
+                for value in old:
+                    if isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                        value = self.visit(value)
+                    if isinstance(value, list):  # an import: one statement per name
+                        new.extend(value)
+                    else:
+                        new.append(value)
+                old[:] = new
+            elif isinstance(old, ast.AST) and type(old) not in _LEAVES:
+                setattr(node, field, self.visit(old))
+        return node
 
     def visit_Module(self, node: ast.Module) -> ast.Module:
         self.generic_visit(node)
