@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import ast
 from types import CodeType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 WATCHED_NAMES = frozenset(
     {"format", "format_map", "join", "replace", "translate", "to_bytes", "register"}
@@ -68,6 +68,7 @@ def _tick(at: ast.AST) -> ast.Expr:
 
 
 _POSITION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_PLACED = (ast.expr, ast.stmt)  # the nodes that have a position
 _Node = TypeVar("_Node", bound=ast.AST)
 
 
@@ -81,13 +82,15 @@ def _at(new: _Node, old: ast.AST) -> _Node:
         >>> _at(_call("__mg_shown__", old), old).func.lineno
         1
     """
-    stack: list[ast.AST] = [new]
+    position = [getattr(old, key) for key in _POSITION]
+    stack: list[Any] = [new]
     while stack:
         node = stack.pop()
-        if "lineno" in node._attributes and getattr(node, "lineno", None) is None:
-            for key in _POSITION:
-                setattr(node, key, getattr(old, key))
-            stack.extend(ast.iter_child_nodes(node))  # the parts it holds may be new too
+        if isinstance(node, _PLACED) and getattr(node, "lineno", None) is None:
+            node.lineno, node.col_offset, node.end_lineno, node.end_col_offset = position
+            for field in node._fields:  # the parts it holds may be new too
+                part = getattr(node, field, None)
+                stack.extend(part) if isinstance(part, list) else stack.append(part)
     return new
 
 
