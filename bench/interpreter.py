@@ -104,7 +104,7 @@ ROUND_SECONDS = 0.01
 30 tries a round, not 3, so that its best is as steady as that of a 15 ms snippet."""
 
 SMOL_ROUNDS = 5
-"""Rounds that also time smolagents (one call each): it is 15x to 500x slower, so its noise
+"""Rounds that also time smolagents (one call each): it is 20x to 170x slower, so its noise
 hardly moves the ratio, and five of its rounds take longer than all the rest."""
 
 
