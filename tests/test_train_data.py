@@ -27,6 +27,7 @@ from minagent.train.tasks import (
 from minagent.train.toolbox import HELD_OUT_TOOLS, TOOLS, TRAIN_TOOLS
 from minagent.train.trajectories import (
     TrajectoryError,
+    code_reply,
     code_trajectory,
     make_trajectories,
     tool_trajectory,
@@ -216,3 +217,17 @@ def test_chat_replay_keeps_finished_replies_and_learns_only_them(template):
     assert trajectories[1].learn == [False, False, True]
     pieces = text_pieces(template[0], trajectories[1].messages, trajectories[1].learn)
     assert [text for text, learned in pieces if learned] == ["4<|im_end|>"]
+
+
+@pytest.mark.parametrize("note", [True, False])
+def test_evaluation_runs_the_agent_and_can_turn_off_the_repeat_note(note):
+    from minagent.models import ScriptedModel
+    from minagent.train.evaluate import run_task
+
+    task = make_tasks("held_out", 1, seed=0)[0]
+    stuck = code_reply(f"result = {task.answer!r}\nprint(result)")
+    model = ScriptedModel([stuck, stuck, code_reply(f"final_answer({task.answer!r})")])
+    run = run_task(task, model, point_out_repeats=note)
+    assert run["correct"] and run["steps"] == 3 == run["parsed_steps"]
+    second_observation = model.calls[2][-1].content
+    assert ("You already did exactly this in step 1" in second_observation) is note

@@ -131,7 +131,7 @@ def eval_command(args: argparse.Namespace) -> None:
     adapter = None if args.adapter == "none" else args.adapter
     model = LocalModel(adapter=adapter) if adapter != "default" else LocalModel()
     tasks = make_tasks("held_out", args.tasks, seed=args.seed)
-    report = evaluate(tasks, model, agent=args.agent)
+    report = evaluate(tasks, model, agent=args.agent, point_out_repeats=not args.no_repeat_note)
     print(format_report(report))
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> None:
     ev.add_argument("--agent", choices=["code", "tool"], default="code")
     ev.add_argument("--tasks", type=int, default=DEFAULT_EVAL_TASKS)
     ev.add_argument("--seed", type=int, default=0)
+    ev.add_argument(
+        "--no-repeat-note", action="store_true", help="no note when a step repeats an earlier one"
+    )
     ev.add_argument("--json", help="also write the report to this file")
     ev.set_defaults(run=eval_command)
     args = parser.parse_args(argv)

@@ -52,10 +52,15 @@ def is_correct(answer: Any, expected: Any) -> bool:
     return str(answer).strip().strip("'\".") == str(expected)
 
 
-def run_task(task: Task, model: Model, agent: str = "code") -> dict[str, Any]:
-    """Run one agent on one task: was it right, in how many steps, how many parsed."""
+def run_task(
+    task: Task, model: Model, agent: str = "code", point_out_repeats: bool = True
+) -> dict[str, Any]:
+    """Run one agent on one task: was it right, in how many steps, how many parsed.
+    `point_out_repeats=False` turns off the note on a repeated step (to measure what it does).
+    """
     tools = [TOOLS[name] for name in task.tools]
     options = dict(max_steps=MAX_STEPS, max_tokens=MAX_TOKENS, temperature=0.0, verbosity=0)
+    options["point_out_repeats"] = point_out_repeats
     if agent == "code":
         runner = CodeAgent(tools, model, executor="local", **options)
     else:
@@ -74,9 +79,11 @@ def run_task(task: Task, model: Model, agent: str = "code") -> dict[str, Any]:
     }
 
 
-def evaluate(tasks: list[Task], model: Model, agent: str = "code") -> dict[str, Any]:
+def evaluate(
+    tasks: list[Task], model: Model, agent: str = "code", point_out_repeats: bool = True
+) -> dict[str, Any]:
     """Success rate, parse rate and mean steps over `tasks`, overall and per family."""
-    runs = [run_task(task, model, agent) for task in tasks]
+    runs = [run_task(task, model, agent, point_out_repeats) for task in tasks]
     families: dict[str, list[dict]] = defaultdict(list)
     for run in runs:
         families[run["family"]].append(run)
