@@ -337,6 +337,9 @@ def main() -> None:
             for name in args.agents:
                 runner = AGENTS[name](url, model)
                 results[f"{name} ({model})"] = summary(run_agent(name, runner, tasks))
+                # Each agent's figures as soon as it is done: a long run stopped half-way
+                # still has them.
+                print_table({f"{name} ({model})": results[f"{name} ({model})"]}, len(tasks))
         finally:
             server.terminate()
             server.wait(timeout=30)
