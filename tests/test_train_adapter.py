@@ -39,6 +39,16 @@ def test_local_model_uses_the_adapter_unless_told_not_to(tuned, plain):
     )
 
 
+@pytest.mark.parametrize("greeting", ["Say hi", "Hi"])
+def test_plain_chat_is_unchanged_by_the_adapter(tuned, plain, greeting):
+    """The first adapter, trained on agent turns only, answered "Say hi" with emoji; the
+    plain model's own chat replies are now in the training data (minagent.train.chat)."""
+    messages = [{"role": "user", "content": greeting}]
+    reply = tuned.generate(messages, max_tokens=48).content
+    assert reply == plain.generate(messages, max_tokens=48).content
+    assert "```" not in reply and "final_answer" not in reply
+
+
 def test_a_missing_adapter_is_a_clear_error(tmp_path):
     with pytest.raises(ModelError, match="adapter file not found"):
         LocalModel(adapter=tmp_path / "nope.gguf")
@@ -53,7 +63,7 @@ def test_the_demo_task_is_answered_with_final_answer(tuned):
 
 EVALUATION = DEFAULT_ADAPTER.parent / "eval"
 """The card's held-out figures: `python -m minagent.train eval --json ...`, one file per
-model and agent (tuned-code.json, plain-code.json, tuned-tool.json, plain-tool.json)."""
+model and agent (tuned-code.json, plain-code.json, tuned-tool.json)."""
 
 RECHECKED = 18
 """Held-out tasks the test runs again (three per family): enough to catch figures that do
@@ -81,7 +91,7 @@ def test_the_committed_evaluation_reproduces(tuned):
     assert report["parse_rate"] >= summary(committed)["parse_rate"] - 0.05
 
 
-@pytest.mark.parametrize("name", ["tuned-code", "plain-code", "tuned-tool", "plain-tool"])
+@pytest.mark.parametrize("name", ["tuned-code", "plain-code", "tuned-tool"])
 def test_the_card_states_the_committed_figures(name):
     """The card's table is the evaluation files, not numbers typed in by hand."""
     report = committed_report(name)

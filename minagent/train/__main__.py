@@ -19,9 +19,9 @@ from pathlib import Path
 
 from minagent.train.loop import TrainConfig
 
-DEFAULT_TRAIN_TASKS = 320
-"""Tasks in the default training set; with their JSON-call twins, 363 conversations (the
-committed adapter's data)."""
+DEFAULT_TRAIN_TASKS = 720
+"""Tasks in the default training set; with their JSON-call twins and the replayed chat turns,
+906 conversations (the committed adapter's data)."""
 
 DEFAULT_TOOL_SHARE = 0.5
 """Share of the tool tasks that also give a ToolCallingAgent (JSON) conversation."""
