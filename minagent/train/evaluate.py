@@ -59,8 +59,8 @@ def run_task(
     `point_out_repeats=False` turns off the note on a repeated step (to measure what it does).
     """
     tools = [TOOLS[name] for name in task.tools]
-    options = dict(max_steps=MAX_STEPS, max_tokens=MAX_TOKENS, temperature=0.0, verbosity=0)
-    options["point_out_repeats"] = point_out_repeats
+    options = dict(max_steps=MAX_STEPS, max_tokens=MAX_TOKENS, temperature=0.0, verbosity=0,
+                   point_out_repeats=point_out_repeats)  # fmt: skip
     if agent == "code":
         runner = CodeAgent(tools, model, executor="local", **options)
     else:

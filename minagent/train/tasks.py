@@ -59,6 +59,15 @@ def print_program(expression: str) -> str:
     return f"result = {expression}\nprint(result)"
 
 
+def one_step_task(rng: random.Random, forms: list[tuple[str, str]], family: str) -> Task:
+    """One of `forms` (question, expression) as a one-step task, its answer computed by Python.
+
+    Example: one_step_task(rng, [("What is 2 + 2?", "2 + 2")], "arithmetic").answer -> 4
+    """
+    question, expression = rng.choice(forms)
+    return Task(question, eval(expression), family, (answer_program(expression),))
+
+
 def value(tool: str, key: str) -> Any:
     """What toolbox tool `tool` returns for `key`."""
     return SPECS[tool].table[key]
@@ -88,8 +97,7 @@ def arithmetic(rng: random.Random) -> Task:
         ),
         (f"Is {a * b + c % 2} an even number? Answer True or False.", f"{a * b + c % 2} % 2 == 0"),
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "arithmetic", (answer_program(expression),))
+    return one_step_task(rng, forms, "arithmetic")
 
 
 WORDS = ["agent", "python", "kitten", "banana", "planet", "window", "rocket", "garden", "silver"]
@@ -121,8 +129,7 @@ def strings(rng: random.Random) -> Task:
             f"'{word}'.startswith('{word[:2]}')",
         ),
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "strings", (answer_program(expression),))
+    return one_step_task(rng, forms, "strings")
 
 
 def lists(rng: random.Random) -> Task:
@@ -145,8 +152,7 @@ def lists(rng: random.Random) -> Task:
             f"max({numbers}) - min({numbers})",
         ),
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "lists", (answer_program(expression),))
+    return one_step_task(rng, forms, "lists")
 
 
 def dicts(rng: random.Random) -> Task:
@@ -161,8 +167,7 @@ def dicts(rng: random.Random) -> Task:
         (f"How many keys does {table} have?", f"len({table})"),
         (f"Which key of {table} has the smallest value?", f"min({table}, key={table}.get)"),
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "dicts", (answer_program(expression),))
+    return one_step_task(rng, forms, "dicts")
 
 
 DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -187,8 +192,7 @@ def dates(rng: random.Random) -> Task:
             f"29 if ({year} % 4 == 0 and {year} % 100 != 0) or {year} % 400 == 0 else 28",
         ),
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "dates", (answer_program(expression),))
+    return one_step_task(rng, forms, "dates")
 
 
 # --- held-out families without tools ------------------------------------------------------
@@ -203,8 +207,7 @@ def conversions(rng: random.Random) -> Task:
         (f"How many centimeters are in {n} meters?", f"{n} * 100"),
         (f"How many seconds are in {n} minutes?", f"{n} * 60"),
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "conversions", (answer_program(expression),))
+    return one_step_task(rng, forms, "conversions")
 
 
 SENTENCES = ["the cat sat on the mat", "agents write code", "small models learn fast"]
@@ -218,8 +221,7 @@ def words(rng: random.Random) -> Task:
         (f"What is the longest word in '{sentence}'?", f"max('{sentence}'.split(), key=len)"),
         (f"Capitalize every word of '{sentence}'.", f"'{sentence}'.title()"),
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "words", (answer_program(expression),))
+    return one_step_task(rng, forms, "words")
 
 
 def sets(rng: random.Random) -> Task:
@@ -232,8 +234,7 @@ def sets(rng: random.Random) -> Task:
         (f"How many different numbers are in {a + b}?", f"len(set({a + b}))"),
         (f"Which numbers of {a} are not in {b}? Give them sorted.", f"sorted(set({a}) - set({b}))"),  # noqa: E501
     ]
-    question, expression = rng.choice(forms)
-    return Task(question, eval(expression), "sets", (answer_program(expression),))
+    return one_step_task(rng, forms, "sets")
 
 
 # --- families with tools ------------------------------------------------------------------
