@@ -104,7 +104,7 @@ class Guards(TextGuards):
         return {**self._attribute_fast_paths(), **self._arithmetic_fast_paths()}
 
     def _attribute_fast_paths(self) -> dict[str, Any]:
-        watched, check_writable, token = self._watched, self.check_writable, self.token
+        watched, slow_setattr, token = self._watched, self.setattr, self.token
         module_type, watched_types = ModuleType, _WATCHED_VALUE_TYPES
 
         def getattr_(obj: Any, name: str) -> Any:
@@ -119,9 +119,10 @@ class Guards(TextGuards):
             return watched(obj, name, getattr(obj, name))
 
         def setattr_(obj: Any, name: str, value: Any) -> None:
-            if getattr(type(obj), OWNER, None) is not token:  # not an instance of our class
-                check_writable(obj, name, value)
-            setattr(obj, name, value)
+            if getattr(type(obj), OWNER, None) is token:  # an instance of the code's own class
+                setattr(obj, name, value)
+            else:
+                slow_setattr(obj, name, value)
 
         return {
             "__mg_getattr__": getattr_,
