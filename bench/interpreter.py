@@ -7,15 +7,28 @@ ratios. Targets: minagent at least 10x faster than smolagents on every snippet, 
 of plain exec on the median.
 
     python bench/interpreter.py            # needs `pip install smolagents` (the bench extra)
+    python bench/interpreter.py --against 854b4e5   # and the interpreter of that commit
+
+`--against REV` adds a fourth runner, the guarded interpreter as it was at a git revision, so
+that a change to the interpreter is measured against its past on the same machine, in the
+same rounds.
 """
 
 from __future__ import annotations
 
+import argparse
 import gc
+import importlib
+import io
 import math
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from minexec import Budgets, GuardedInterpreter
@@ -104,7 +117,7 @@ ROUND_SECONDS = 0.01
 30 tries a round, not 3, so that its best is as steady as that of a 15 ms snippet."""
 
 SMOL_ROUNDS = 5
-"""Rounds that also time smolagents (one call each): it is 20x to 170x slower, so its noise
+"""Rounds that also time smolagents (one call each): it is 30x to 160x slower, so its noise
 hardly moves the ratio, and five of its rounds take longer than all the rest."""
 
 
@@ -145,7 +158,35 @@ def measure(
     return best
 
 
+BASELINE_PACKAGES = {"minexec": "GuardedInterpreter", "minagent/interpreter": "Interpreter"}
+"""Where the guarded interpreter lived (before and after its move to minexec), and its class."""
+
+
+def interpreter_at(revision: str) -> Callable[[str], Any]:
+    """A runner for the guarded interpreter of a git revision: its package copied out of git
+    into a temporary folder, under the name `baseline`, so that it imports beside today's
+    (its imports are relative)."""
+    root = Path(__file__).resolve().parent.parent
+    folder = Path(tempfile.mkdtemp(prefix="bench-interpreter-"))
+    for path in BASELINE_PACKAGES:
+        archive = subprocess.run(["git", "archive", revision, path], cwd=root, capture_output=True)
+        if archive.returncode == 0:
+            tarfile.open(fileobj=io.BytesIO(archive.stdout)).extractall(folder, filter="data")
+            (folder / path).rename(folder / "baseline")
+            break
+    else:
+        raise SystemExit(f"{revision}: no minexec/ or minagent/interpreter/ there (git archive)")
+    sys.path.insert(0, str(folder))
+    baseline = importlib.import_module("baseline")
+    interpreter = getattr(baseline, BASELINE_PACKAGES[path])
+    then = interpreter(budgets=baseline.Budgets(timeout=120))
+    return lambda code: then.run(code).output
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", metavar="REV", help="also time the interpreter of REV")
+    args = parser.parse_args()
     from smolagents.local_python_executor import LocalPythonExecutor
 
     smol = LocalPythonExecutor(additional_authorized_imports=[])
@@ -157,22 +198,34 @@ def main() -> None:
         "minagent": lambda code: mini.run(code).output,
     }
     fast = (ROUNDS, CALLS_PER_ROUND)
-    best = measure(runners, {"exec": fast, "minagent": fast, "smolagents": (SMOL_ROUNDS, 1)})
+    plan = {"exec": fast, "minagent": fast, "smolagents": (SMOL_ROUNDS, 1)}
+    if args.against:
+        runners["then"], plan["then"] = interpreter_at(args.against), fast
+    best = measure(runners, plan)
+    then = f"{'then/exec':>11}{'mini/then':>11}" if args.against else ""
     print(f"{'snippet':<16}{'exec ms':>10}{'smol ms':>10}{'mini ms':>10}"
-          f"{'mini/exec':>11}{'smol/mini':>11}")  # fmt: skip
-    over_exec, speedups = [], []
+          f"{'mini/exec':>11}{'smol/mini':>11}{then}")  # fmt: skip
+    over_exec, speedups, then_over_exec = [], [], []
     for name, results in best.items():
         times = {runner: seconds for runner, (seconds, _) in results.items()}
         values = {runner: value for runner, (_, value) in results.items()}
-        if not values["exec"] == values["smolagents"] == values["minagent"]:
+        if len({repr(value) for value in values.values()}) > 1:
             raise SystemExit(f"{name}: results differ: {values}")
         over_exec.append(times["minagent"] / times["exec"])
         speedups.append(times["smolagents"] / times["minagent"])
         row = [times["exec"] * 1e3, times["smolagents"] * 1e3, times["minagent"] * 1e3]
         print(f"{name:<16}{row[0]:>10.2f}{row[1]:>10.1f}{row[2]:>10.2f}", end="")
-        print(f"{over_exec[-1]:>10.2f}x{speedups[-1]:>10.1f}x")
+        print(f"{over_exec[-1]:>10.2f}x{speedups[-1]:>10.1f}x", end="")
+        if args.against:
+            then_over_exec.append(times["then"] / times["exec"])
+            print(
+                f"{then_over_exec[-1]:>10.2f}x{times['minagent'] / times['then']:>10.2f}x", end=""
+            )
+        print()
     print(f"median minagent/exec: {statistics.median(over_exec):.2f}x (target <= 5x)")
     print(f"minimum smolagents/minagent: {min(speedups):.1f}x (target >= 10x)")
+    if args.against:
+        print(f"median {args.against}/exec: {statistics.median(then_over_exec):.2f}x")
 
 
 if __name__ == "__main__":

@@ -217,9 +217,10 @@ class Meter:
     zeroes the counter at the deadline or when memory grows past the budget, so the very
     next tick notices even when each operation is slow C work.
 
-    `for` loops and comprehensions do not call tick at all: `loop(iterable)` zips the iterable
+    Loops do not call tick at all: `loop(iterable)` zips the iterable
     with a stream of "tickets" built from C iterators (chain, repeat), so an iteration costs no
-    Python call; every TICKET_BATCH tickets the stream runs `_draw`, which pays for the batch
+    Python call (a while loop takes its tickets from `forever()`); every TICKET_BATCH tickets
+    the stream runs `_draw`, which pays for the batch
     from the same budget and reads the clock. Both paths share `ops_left` (a short ticket draw
     takes back what tick() holds), so the budget is exact for loops alone and for calls alone,
     and at most TICKET_BATCH early when they mix.
@@ -237,7 +238,7 @@ class Meter:
         self._last_idle_check = 0.0
         self.memory_exceeded = False
         self.tick, self._set_countdown, self._read_countdown = self._make_ticks()
-        self._tickets: Iterator[None] = iter(())
+        self._tickets: Iterator[tuple[()]] = iter(())
         self.idle()
 
     def _make_ticks(self) -> tuple:
@@ -263,10 +264,16 @@ class Meter:
         """The iterable's items, each paid for with a ticket: `for x in loop(xs)`."""
         return map(_FIRST, zip(iterable, self._tickets, strict=False))
 
+    def forever(self) -> Iterator[tuple[()]]:
+        """The tickets themselves, without end: `while test: body` runs as
+        `for [] in forever(): if not test: break` (a ticket is an empty tuple, which the
+        target `[]` unpacks into no name), so a pass of a while loop costs no call either."""
+        return self._tickets
+
     def _new_tickets(self) -> None:
         self._tickets = chain.from_iterable(self._batches())
 
-    def _batches(self) -> Iterator[Iterator[None]]:
+    def _batches(self) -> Iterator[Iterator[tuple[()]]]:
         while True:
             try:
                 size = self._draw()
@@ -275,13 +282,14 @@ class Meter:
                 # (whose first draw raises again while the meter is stopped).
                 self._new_tickets()
                 raise
-            yield repeat(None, size)
+            yield repeat((), size)
 
     def _draw(self) -> int:
         """Pay for the next batch of loop iterations; raise if a budget has run out."""
         if self.stopped is not None:
             raise self.stopped
-        self._start_idle_clock()
+        if not self.in_run:  # between runs: the host's call has its own clock
+            self._start_idle_clock()
         if self.ops_left < TICKET_BATCH:  # take back what tick() holds but has not used
             self.ops_left += max(self._read_countdown(), 0)
             self._set_countdown(0)
@@ -324,7 +332,8 @@ class Meter:
         if self.stopped is not None:
             self._set_countdown(-1)
             raise self.stopped
-        self._start_idle_clock()
+        if not self.in_run:  # between runs: the host's call has its own clock
+            self._start_idle_clock()
         if self.ops_left <= 0 or self.memory_exceeded or time.monotonic() > self.deadline:
             self.exceeded()
         step = min(CHECK_EVERY if self.in_run else 1, self.ops_left)
@@ -336,8 +345,6 @@ class Meter:
         seconds. A call is told from the next by a quiet gap: between runs every operation
         reads the clock (the host is waiting anyway), so within one call the clock is read
         at least once per operation, and a gap longer than idle_timeout means a new call."""
-        if self.in_run:
-            return
         now = time.monotonic()
         if self.deadline == math.inf or now - self._last_idle_check > self.budgets.idle_timeout:
             self.deadline = now + self.budgets.idle_timeout

@@ -24,7 +24,7 @@ from .guards import Guards
 from .imports import ImportPolicy
 from .namespace import Output, build_builtins
 from .rewrite import FILENAME, compile_guarded
-from .validate import check_tool_names, validate
+from .validate import validate
 from .wrappers import method_wrappers, module_wrappers
 
 _HIDDEN_KEYS = ("__builtins__", "__name__")
@@ -65,6 +65,9 @@ class GuardedInterpreter:
         self._last: Any = None
         self._builtins = build_builtins(self._guards, dict(tools or {}), self._output)
         self._tool_names = frozenset({*(tools or {}), "final_answer"})
+        # Names any code run here put in `global`, `nonlocal` or `:=`: a function or generator
+        # from an earlier run may rebind them, so the rewriter never treats them as counters.
+        self._shared_names: frozenset[str] = frozenset()
         self._builtins["__mg_import__"] = self._guards.policy.import_statement
         self._builtins["__mg_from__"] = self._import_from
         self._builtins["__mg_output__"] = self._set_last
@@ -106,9 +109,8 @@ class GuardedInterpreter:
     def _compile(self, code: str) -> Any:
         try:
             tree = ast.parse(code, filename=FILENAME)
-            validate(tree)
-            check_tool_names(tree, self._tool_names)
-            return compile_guarded(tree)
+            self._shared_names |= validate(tree, self._tool_names)
+            return compile_guarded(tree, self._shared_names)
         except SyntaxError as error:
             raise InterpreterError(
                 f"SyntaxError on line {error.lineno}: {error.msg}. Fix the code and try again."

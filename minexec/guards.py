@@ -436,6 +436,29 @@ class Guards(TextGuards):
             return op(a, right)
         return op(left, right)
 
+    def count(self, iterable: Any) -> Any:
+        """`for i in range(n)`, where the rewriter leaves arithmetic on i unguarded (see
+        rewrite.py, Counters): i must be an exact int of at most half max_int_bits, so that
+        `i * j` stays within max_int_bits. A real range is checked once, by its ends; if the
+        code named something else `range`, each of its items is checked."""
+        if type(iterable) is range:
+            self._check_counter(max(abs(iterable.start), abs(iterable.stop)))
+            return self.meter.loop(iterable)
+        return map(self._check_counter, self.meter.loop(iterable))
+
+    def _check_counter(self, item: Any) -> int:
+        if type(item) is not int:
+            raise InterpreterError(
+                f"`for ... in range(...)` gave a {type(item).__name__}, not an int: `range` is "
+                "not the builtin here. Give your own function another name."
+            )
+        if item.bit_length() > self.budgets.max_int_bits // 2:
+            raise InterpreterError(
+                f"`for ... in range(...)` over ints of more than {self.budgets.max_int_bits // 2:,}"
+                " bits is not supported: count with a while loop."
+            )
+        return item
+
     def star(self, items: Any) -> Any:
         """`*xs` in a display or a call: `l = [*l, *l]` doubles l in one C call, so each
         unpacked sequence is held to the sequence limit (and a display to that times the

@@ -115,6 +115,8 @@ def build_builtins(guards: Guards, tools: dict[str, Callable[..., Any]], output:
             "__mg_format__": guards.format,
             "__mg_tick__": guards.meter.tick,
             "__mg_loop__": guards.meter.loop,
+            "__mg_forever__": guards.meter.forever,
+            "__mg_count__": guards.count,
             "__mg_reraise__": guards.meter.reraise,
             "__mg_class__": guards.register_class,
             "__mg_star__": guards.star,

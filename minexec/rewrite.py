@@ -15,9 +15,12 @@ The changes:
     f"{x:{spec}}"       ->  f"{__mg_format__(x, conv, spec)}"     (width checked)
     f"{a}{b}"           ->  __mg_text__(f"{a}{b}")                (size checked once built)
     f"{x}", str(x)      ->  f"{__mg_shown__(x)}", str(__mg_shown__(x)) (size of the text first)
-    while/def/lambda    ->  __mg_tick__() first                   (operation and time budget)
+    while t: ...        ->  for [] in __mg_forever__():           (a ticket a pass, as for loops)
+                                if not t: break ...
+    def/lambda          ->  __mg_tick__() first                   (operation and time budget)
     for x in xs         ->  for x in __mg_loop__(xs)              (the same, with no call per item)
     [... for x in xs]   ->  [... for x in __mg_loop__(xs)]
+    for i in range(n)   ->  for i in __mg_count__(range(n))       (i is an exact int: see Counters)
     except ...:         ->  __mg_reraise__() first                (a stopped run stays stopped)
     import a.b as c     ->  c = __mg_import__("a.b", True)        (allowlist)
     class C: ...        ->  @__mg_class__ class C: ...            (so C may be modified later)
@@ -26,13 +29,39 @@ The changes:
 Example:
     >>> ast.unparse(Rewriter().visit(ast.parse("x.y ** 2")))
     "__mg_output__(__mg_pow__(__mg_getattr__(x, 'y'), 2))"
+
+Counters. Most loops count: `for i in range(n)`. Inside such a loop `i` is an int, unless
+something rebinds it, so `i * i`, `i % 7` and `f"{i}"` need no guard: an int times an int it
+does not come from cannot double a sequence, and an int's text is short. The rewriter calls `i`
+a counter of the loop body, and plants no guard on arithmetic of counters and int literals,
+when no code can rebind `i` while the body runs:
+
+- nothing in the body binds `i` (an assignment, `del`, `except ... as i`, an import, a def,
+  a nested scope's own `i`: anything that binds the name anywhere inside the body);
+- no code of the run, and no code the interpreter ran before, names `i` in `global` or
+  `nonlocal` or assigns it with `:=` (a generator from an earlier run may bind a global that
+  way, long after it was written): the interpreter passes those names as `shared`;
+- the body's own nested functions, lambdas, classes and generator expressions run later,
+  when `i` may be anything: they get no counters. List, set and dict comprehensions run on
+  the spot and keep them; their own `for x in range(...)` makes `x` a counter inside them.
+
+`range` may have been rebound by the code: `__mg_count__` checks a real range by its ends and
+every item of anything else, so a counter is always an exact int of at most half
+`Budgets.max_int_bits`, and the product of two counters within it.
+
+    >>> print(ast.unparse(Rewriter().visit(ast.parse("for i in range(9):\\n    s = f'{i * i}'"))))
+    for i in __mg_count__(range(9)):
+        s = f'{i * i}'
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Collection
 from types import CodeType
 from typing import Any, TypeVar
+
+from .validate import bound_names
 
 WATCHED_NAMES = frozenset(
     {"format", "format_map", "join", "replace", "translate", "to_bytes", "register"}
@@ -110,6 +139,23 @@ def _float_literal(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and type(node.value) is float
 
 
+COUNTER, INT = "counter", "int"
+"""Kinds of int expressions. COUNTER: a counter, an int literal, or what stays as small (`-i`,
+`i % 7`, `i // 2`). INT: sums and products of those (`i * j + k`), at most twice the bits.
+Only COUNTER * COUNTER is multiplied unguarded (counters have at most half max_int_bits), so
+an unguarded product never feeds another: a long expression grows linearly, and `x = x * x` in
+a loop is always guarded."""
+
+_SAME_SIZE_OPS = (ast.USub, ast.UAdd, ast.Invert)
+_SUM_OPS = (ast.Add, ast.Sub, ast.BitAnd, ast.BitOr, ast.BitXor)
+
+
+def _is_range_call(node: ast.expr) -> bool:
+    return (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and (node.func.id == "range")
+    )
+
+
 _LEAVES = frozenset(
     {ast.Name, ast.Constant, ast.Load, ast.Store, ast.Del}
     | {operator for kind in _OPERATORS for operator in kind.__subclasses__()}
@@ -121,24 +167,43 @@ a literal, an operator. Most nodes of a snippet are these, so the Rewriter does 
 class Rewriter(ast.NodeTransformer):
     """Plant the guard calls listed in the module docstring; run only on validated trees."""
 
+    def __init__(self, shared: Collection[str] = ()) -> None:
+        self.shared = frozenset(shared)
+        self.counters: frozenset[str] = frozenset()  # names that hold an exact int right here
+        self.int_nodes: dict[ast.AST, str] = {}  # unguarded arithmetic of ints -> its Kind
+
     def generic_visit(self, node: ast.AST) -> ast.AST:
         """NodeTransformer's, less its field generator and the visits of _LEAVES: every
         snippet is rewritten before it runs, so this loop is a part of every run's time."""
         for field in node._fields:
             old = getattr(node, field, None)
             if type(old) is list:
-                new: list[ast.AST] = []
-                for value in old:
-                    if isinstance(value, ast.AST) and type(value) not in _LEAVES:
-                        value = self.visit(value)
-                    if isinstance(value, list):  # an import: one statement per name
-                        new.extend(value)
-                    else:
-                        new.append(value)
-                old[:] = new
+                self._visit_list(old)
             elif isinstance(old, ast.AST) and type(old) not in _LEAVES:
                 setattr(node, field, self.visit(old))
         return node
+
+    def _visit_list(self, nodes: list[Any]) -> None:
+        new: list[Any] = []
+        for value in nodes:
+            if isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                value = self.visit(value)
+            if isinstance(value, list):  # an import: one statement per name
+                new.extend(value)
+            else:
+                new.append(value)
+        nodes[:] = new
+
+    def _visit(self, node: _Node) -> _Node:
+        return node if type(node) in _LEAVES else self.visit(node)
+
+    def _visit_with(self, counters: frozenset[str], node: _Node) -> _Node:
+        """Visit `node` with these counters in force (a nested scope gets none)."""
+        outer, self.counters = self.counters, counters
+        try:
+            return self._visit(node)
+        finally:
+            self.counters = outer
 
     def visit_Module(self, node: ast.Module) -> ast.Module:
         self.generic_visit(node)
@@ -170,8 +235,40 @@ class Rewriter(ast.NodeTransformer):
     # -- operators that can build huge values ---------------------------------------------
     def visit_BinOp(self, node: ast.BinOp) -> ast.expr:
         self.generic_visit(node)
+        kind = self._int_result(node.op, node.left, node.right)
+        if kind is not None:
+            self.int_nodes[node] = kind
+            return node
         guard = self._guard_for(node.op, node.right, node.left)
         return _at(_call(guard, node.left, node.right), node) if guard else node
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> ast.expr:
+        self.generic_visit(node)
+        kind = self._kind(node.operand)
+        if kind is not None and isinstance(node.op, _SAME_SIZE_OPS):
+            self.int_nodes[node] = kind
+        return node
+
+    def _kind(self, node: ast.expr) -> str | None:
+        """COUNTER or INT where `node` (already rewritten) is sure to give an exact int."""
+        if isinstance(node, ast.Name):
+            return COUNTER if node.id in self.counters else None
+        if isinstance(node, ast.Constant):
+            return COUNTER if type(node.value) is int else None
+        return self.int_nodes.get(node)
+
+    def _int_result(self, op: ast.operator, left: ast.expr, right: ast.expr) -> str | None:
+        """The Kind of `left op right` where both are ints and it needs no guard, else None."""
+        left_kind, right_kind = self._kind(left), self._kind(right)
+        if left_kind is None or right_kind is None:
+            return None
+        if isinstance(op, _SUM_OPS) or isinstance(op, ast.RShift):
+            return INT  # one bit more at most
+        if isinstance(op, ast.Mult) and left_kind == right_kind == COUNTER:
+            return INT  # the bits of both, and INT is never multiplied unguarded
+        if isinstance(op, (ast.Mod, ast.FloorDiv)) and _small_int(right):
+            return COUNTER if isinstance(op, ast.Mod) else left_kind  # linear division
+        return None
 
     def _guard_for(self, op: ast.operator, right: ast.expr, left: ast.expr) -> str | None:
         if isinstance(op, ast.Mod):
@@ -220,7 +317,7 @@ class Rewriter(ast.NodeTransformer):
     def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.FormattedValue:
         self.generic_visit(node)
         if node.format_spec is None:
-            if not isinstance(node.value, ast.Constant):  # f"{[s] * 1000}": sized first
+            if not self._short_text(node.value):  # f"{[s] * 1000}": sized first
                 node.value = _at(_call("__mg_shown__", node.value), node.value)
             return node
         value = _call("__mg_format__", node.value, ast.Constant(node.conversion), node.format_spec)
@@ -228,29 +325,60 @@ class Rewriter(ast.NodeTransformer):
 
     def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.expr:
         self.generic_visit(node)
-        if sum(isinstance(part, ast.FormattedValue) for part in node.values) < 2:
-            return node  # f"{s}!" adds a constant: it cannot double s
+        fields = [part for part in node.values if isinstance(part, ast.FormattedValue)]
+        if sum(not self._short_text(field.value) for field in fields) < 2:
+            return node  # f"{s}!", f"{s}{i}" add a few characters: they cannot double s
         return _at(_call("__mg_text__", node), node)  # s = f"{s}{s}" doubles: sized once built
 
     def visit_Call(self, node: ast.Call) -> ast.Call:
         self.generic_visit(node)
         if isinstance(node.func, ast.Name) and node.func.id == "str" and len(node.args) == 1:
-            node.args[0] = _at(_call("__mg_shown__", node.args[0]), node.args[0])  # str([s] * 1000)
+            if not self._short_text(node.args[0]):  # str([s] * 1000)
+                node.args[0] = _at(_call("__mg_shown__", node.args[0]), node.args[0])
         return node
+
+    def _short_text(self, node: ast.expr) -> bool:
+        """A literal or an int: its text is short (Python refuses ints over 4300 digits)."""
+        return isinstance(node, ast.Constant) or self._kind(node) is not None
 
     # -- budgets: loops, functions, comprehensions ----------------------------------------
     def visit_For(self, node: ast.For) -> ast.For:
-        self.generic_visit(node)
-        node.iter = _at(_call("__mg_loop__", node.iter), node.iter)
+        node.target = self._visit(node.target)
+        node.iter = self._visit(node.iter)
+        counter = self._counter(node.target, node.iter, lambda name: _binds(node.body, name))
+        outer = self.counters
+        self.counters = outer | {counter} if counter else outer
+        self._visit_list(node.body)
+        self.counters = outer  # after the loop, or in `else`, it may not have run at all
+        self._visit_list(node.orelse)
+        loop = "__mg_count__" if counter else "__mg_loop__"
+        node.iter = _at(_call(loop, node.iter), node.iter)
         return node
 
-    def visit_While(self, node: ast.While) -> ast.While:
+    def _counter(
+        self, target: ast.expr, iterable: ast.expr, rebound: Callable[[str], bool]
+    ) -> str | None:
+        """The name `for name in range(...)` binds, if it is not shared and not `rebound`."""
+        if not (isinstance(target, ast.Name) and _is_range_call(iterable)):
+            return None
+        name = target.id
+        return None if name in self.shared or rebound(name) else name
+
+    def visit_While(self, node: ast.While) -> ast.stmt:
         self.generic_visit(node)
-        node.body.insert(0, _tick(node))
-        return node
+        if node.orelse:  # a `break` or `continue` in `else` belongs to an outer loop
+            node.body.insert(0, _tick(node))
+            return node
+        stop = ast.If(
+            test=ast.UnaryOp(op=ast.Not(), operand=node.test), body=[ast.Break()], orelse=[]
+        )
+        tickets = _call("__mg_forever__")
+        loop = ast.For(target=ast.List(elts=[], ctx=ast.Store()), iter=tickets, orelse=[])
+        loop.body = [stop, *node.body]
+        return _at(loop, node)
 
     def visit_FunctionDef(self, node: ast.FunctionDef) -> ast.FunctionDef:
-        self.generic_visit(node)
+        self._new_scope(node)
         has_docstring = (
             node.body
             and isinstance(node.body[0], ast.Expr)
@@ -261,16 +389,55 @@ class Rewriter(ast.NodeTransformer):
         return node
 
     def visit_Lambda(self, node: ast.Lambda) -> ast.Lambda:
-        self.generic_visit(node)
+        self._new_scope(node)
         # tick() returns None, so `None or body` evaluates to body.
         body = ast.BoolOp(op=ast.Or(), values=[_call("__mg_tick__"), node.body])
         node.body = _at(body, node.body)
         return node
 
-    def visit_comprehension(self, node: ast.comprehension) -> ast.comprehension:
-        self.generic_visit(node)
-        node.iter = _at(_call("__mg_loop__", node.iter), node.iter)
+    def visit_ListComp(self, node: ast.ListComp) -> ast.ListComp:
+        return self._comprehension(node, ("elt",), eager=True)
+
+    def visit_SetComp(self, node: ast.SetComp) -> ast.SetComp:
+        return self._comprehension(node, ("elt",), eager=True)
+
+    def visit_DictComp(self, node: ast.DictComp) -> ast.DictComp:
+        return self._comprehension(node, ("key", "value"), eager=True)
+
+    def visit_GeneratorExp(self, node: ast.GeneratorExp) -> ast.GeneratorExp:
+        return self._comprehension(node, ("elt",), eager=False)
+
+    def _comprehension(self, node: _Node, results: tuple[str, ...], eager: bool) -> _Node:
+        """A comprehension is a scope of its own. The first `in` runs outside it; the rest
+        runs on the spot (list, set, dict: the counters around it still hold) or later (a
+        generator: none do). `for x in range(...)` makes x a counter for what follows it,
+        unless another `for` of the same comprehension binds x too."""
+        generators: list[ast.comprehension] = node.generators  # type: ignore[attr-defined]
+        bound = [name for part in generators for name in _target_names(part.target)]
+        counters = (self.counters if eager else frozenset()) - set(bound)
+        for index, part in enumerate(generators):
+            if index == 0:  # evaluated outside the comprehension, at once
+                part.iter = self._visit(part.iter)
+            else:
+                part.iter = self._visit_with(counters, part.iter)
+            part.target = self._visit_with(counters, part.target)
+            counter = self._counter(part.target, part.iter, lambda name: bound.count(name) > 1)
+            counters = counters | {counter} if counter else counters
+            part.ifs = [self._visit_with(counters, test) for test in part.ifs]
+            loop = "__mg_count__" if counter else "__mg_loop__"
+            part.iter = _at(_call(loop, part.iter), part.iter)
+        for field in results:
+            setattr(node, field, self._visit_with(counters, getattr(node, field)))
         return node
+
+    def _new_scope(self, node: ast.AST) -> None:
+        """A def, lambda or class: its code runs later (or, for a class body, in a namespace
+        of its own), when a counter around it may hold anything."""
+        outer, self.counters = self.counters, frozenset()
+        try:
+            self.generic_visit(node)
+        finally:
+            self.counters = outer
 
     def visit_ExceptHandler(self, node: ast.ExceptHandler) -> ast.ExceptHandler:
         self.generic_visit(node)
@@ -278,7 +445,7 @@ class Rewriter(ast.NodeTransformer):
         return node
 
     def visit_ClassDef(self, node: ast.ClassDef) -> ast.ClassDef:
-        self.generic_visit(node)
+        self._new_scope(node)
         # Innermost: the class is registered before the code's own decorators see it.
         node.decorator_list.append(_at(ast.Name(id="__mg_class__", ctx=ast.Load()), node))
         return node
@@ -305,6 +472,15 @@ class Rewriter(ast.NodeTransformer):
         return _at(assign, node)
 
 
+def _binds(body: list[ast.stmt], name: str) -> bool:
+    """Whether anything in `body`, nested scopes included, binds `name`."""
+    return any(name in bound_names(node) for statement in body for node in ast.walk(statement))
+
+
+def _target_names(target: ast.expr) -> list[str]:
+    return [node.id for node in ast.walk(target) if isinstance(node, ast.Name)]
+
+
 def _assign(name: str, value: ast.expr) -> ast.Assign:
     return ast.Assign(targets=[ast.Name(id=name, ctx=ast.Store())], value=value)
 
@@ -317,6 +493,10 @@ def _slice_as_value(node: ast.expr) -> ast.expr:
     return _call("slice", *parts)
 
 
-def compile_guarded(tree: ast.Module) -> CodeType:
-    """Rewrite a validated tree and compile it to a code object ready for exec()."""
-    return compile(Rewriter().visit(tree), FILENAME, "exec", dont_inherit=True)
+def compile_guarded(tree: ast.Module, shared: Collection[str] = ()) -> CodeType:
+    """Rewrite a validated tree and compile it to a code object ready for exec().
+
+    `shared`: names that code other than the statement binding them may rebind (see
+    Counters): from `global`, `nonlocal` and `:=` in this code and in all code run before
+    in the same namespace."""
+    return compile(Rewriter(shared).visit(tree), FILENAME, "exec", dont_inherit=True)

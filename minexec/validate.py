@@ -98,37 +98,50 @@ def check_attribute_name(name: str) -> None:
         )
 
 
-def validate(tree: ast.Module) -> None:
-    """Raise InterpreterError for the first construct the sandbox refuses; otherwise return."""
+def validate(tree: ast.Module, tools: Collection[str] = ()) -> frozenset[str]:
+    """Raise InterpreterError for the first construct the sandbox refuses, or for code that
+    binds the name of one of `tools`; otherwise return the names the code shares between
+    scopes (in `global`, `nonlocal`, or assigned with `:=`), which rewrite.py must know.
+
+    Binding a tool's name is refused because small models often rewrite a tool they were shown
+    as a function, with a made-up body; running that would replace the real tool with a guess.
+    The error tells them to call it.
+
+    Example:
+        >>> sorted(validate(ast.parse("def f():\\n    global n\\n    n = 1")))
+        ['n']
+        >>> validate(ast.parse("search = 1"), {"search"})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        minagent.executor.InterpreterError: Line 1: 'search' is a tool that already exists: ...
+    """
+    shared: set[str] = set()
     for node in ast.walk(tree):
         try:
             _check_node(node)
         except InterpreterError as error:
             line = getattr(node, "lineno", None)
             raise InterpreterError(f"Line {line}: {error}" if line else str(error)) from None
-
-
-def check_tool_names(tree: ast.Module, tools: Collection[str]) -> None:
-    """Refuse code that binds a tool's name (`def get_weather(...)`, `final_answer = 3`).
-
-    Small models often rewrite a tool they were shown as a function, with a made-up body;
-    running that would replace the real tool with a guess. The error tells them to call it.
-    Example: check_tool_names(ast.parse("search = 1"), {"search"}) raises InterpreterError.
-    """
-    if not tools:
-        return
-    for node in ast.walk(tree):
-        for name in _bound_names(node):
+        kind = type(node)
+        if kind is ast.Global or kind is ast.Nonlocal:
+            shared.update(node.names)  # type: ignore[attr-defined]
+        elif kind is ast.NamedExpr:
+            shared.add(node.target.id)  # type: ignore[attr-defined]
+        for name in bound_names(node) if tools else ():
             if name in tools:
                 raise InterpreterError(
                     f"Line {getattr(node, 'lineno', '?')}: '{name}' is a tool that already "
                     f"exists: call it as {name}(...) instead of defining, assigning or "
                     "importing that name."
                 )
+    return frozenset(shared)
 
 
-def _bound_names(node: ast.AST) -> list[str]:
-    """The names a node binds in its scope (assignment targets, defs, imports, handlers)."""
+def bound_names(node: ast.AST) -> list[str]:
+    """The names a node binds in its scope (assignment targets, defs, imports, handlers).
+
+    Example: bound_names(ast.parse("import os.path").body[0]) is ['os'].
+    """
     if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
         return [node.id]
     if isinstance(node, (ast.FunctionDef, ast.ClassDef)):

@@ -44,6 +44,13 @@ PROGRAMS = {
     ),
     "while loop": "n, steps = 27, 0\nwhile n != 1:\n    n = n // 2 if n % 2 == 0 else 3 * n + 1\n"
     "    steps += 1\nsteps",
+    "while break continue else": (
+        "log, i = [], 0\nwhile i < 9:\n    i += 1\n    if i % 2:\n        continue\n"
+        "    j = 0\n    while (j := j + 1) < i:\n        if j > 2:\n            break\n"
+        "    else:\n        log.append('all')\n    log.append((i, j))\n"
+        "for k in range(3):\n    while True:\n        break\n    else:\n        continue\n"
+        "    log.append(k)\nlog"
+    ),
     "try except finally": (
         "log = []\ntry:\n    1 / 0\nexcept ZeroDivisionError as e:\n    log.append(str(e))\n"
         "else:\n    log.append('no')\nfinally:\n    log.append('done')\nlog"
