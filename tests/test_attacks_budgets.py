@@ -6,7 +6,8 @@ total memory; so every C-level amplifier the code can reach carries its own budg
 before the call (or, for repeated steps like re.sub's replacements, as it goes).
 
 Why the defence covers the class: the budgets are on the amplifying operation, not on a
-spelling of it. Repetition is checked for every `*` (an int literal no longer exempts it) and
+spelling of it. Repetition is checked for every `*` (an int literal no longer exempts it; only
+two loop counters, ints by proof, multiply unchecked: see test_attacks_counters.py) and
 every sequence type with C repetition (str, bytes, list, tuple, deque); concatenation for
 every `+` of two sequences (and `extend`, operator.add, `[*xs, *xs]`, and formatting:
 f-strings, `%`, str.format, sized once built, so no step more than doubles); division by the product of the operands' bit lengths, wherever
