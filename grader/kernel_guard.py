@@ -49,7 +49,9 @@ fresh copies for each test, reachable only from the test's code objects.
 
 What it cannot stop is listed in the README ("What the grader protects against"): the kernel is
 one Python process, so native code that reads its memory (numpy's array interface, ctypes
-through a library) can still reach the key, and a sourceless .pyc (or, without the sandbox, a
+through a library) can still reach the key, and so can `/proc/self/mem` opened by a name that
+the path check cannot follow (the "open" event carries the path, not `dir_fd`, and comes
+before the open: a link swapped by another thread in between is not seen), and a sourceless .pyc (or, without the sandbox, a
 file written into site-packages) can carry code that passes for a library's; the sandbox, the
 MAC's fail-safe direction and instructor review are the defence there.
 
