@@ -290,15 +290,15 @@ def print_table(results: dict[str, dict[str, float]], n_tasks: int) -> None:
 def prompt_sizes(url: str) -> None:
     """System prompt sizes with the two temperature and population tools, in SmolLM2 tokens."""
     import smolagents
-    from llama_cpp import Llama
 
     from minagent.agents import CodeAgent, ToolCallingAgent
-    from minagent.models import ScriptedModel, embedded_model_path
+    from minagent.models import ScriptedModel
+    from minagent.train.render import llama_tokenizer
 
-    vocab = Llama(model_path=str(embedded_model_path()), vocab_only=True, verbose=False)
+    tokenize = llama_tokenizer()
 
     def count(text: str) -> int:
-        return len(vocab.tokenize(text.encode(), add_bos=False, special=True))
+        return len(tokenize(text))
 
     ours = [TOOLS["get_temperature"], TOOLS["get_population"]]
     theirs = [smolagents_tool(t) for t in ours]
@@ -318,7 +318,6 @@ def prompt_sizes(url: str) -> None:
             f"{kind} agent system prompt (2 tools): minagent {mine} tokens, "
             f"smolagents {smol} tokens (x{mine / smol:.2f})"
         )
-    vocab.close()
 
 
 def main() -> None:

@@ -148,14 +148,12 @@ def scripted_runs() -> dict[str, CodeAgent | ToolCallingAgent]:
 
 def smollm2_token_counter() -> Callable[[Any], tuple[int, int]]:
     """Re-count a scripted run's tokens with SmolLM2's tokenizer (message texts only)."""
-    from llama_cpp import Llama
+    from minagent.train.render import llama_tokenizer
 
-    from minagent.models import embedded_model_path
-
-    vocab = Llama(model_path=str(embedded_model_path()), vocab_only=True, verbose=False)
+    tokenize = llama_tokenizer()
 
     def count(text: str) -> int:
-        return len(vocab.tokenize(text.encode(), add_bos=False, special=True))
+        return len(tokenize(text))
 
     def run_tokens(agent: Any) -> tuple[int, int]:
         steps = agent.memory.steps

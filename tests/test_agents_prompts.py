@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import jinja2
 import pytest
-from llama_cpp import Llama
 
 from minagent.agents import CodeAgent, ToolCallingAgent
-from minagent.models import ScriptedModel, embedded_model_path
+from minagent.models import ScriptedModel
 from minagent.prompts import render_prompt
 from minagent.tools import tool
+from minagent.train.render import llama_tokenizer
 
 MAX_CODE_PROMPT_TOKENS = 600
 """CodeAgent's system prompt with two tools (smolagents': about 2,400 with the same tools)."""
@@ -40,8 +40,8 @@ def search(query: str) -> str:
 
 @pytest.fixture(scope="module")
 def count_tokens():
-    vocab = Llama(model_path=str(embedded_model_path()), vocab_only=True, verbose=False)
-    return lambda text: len(vocab.tokenize(text.encode(), add_bos=False, special=True))
+    tokenize = llama_tokenizer()
+    return lambda text: len(tokenize(text))
 
 
 def test_code_agent_prompt_fits_the_budget(count_tokens):

@@ -18,7 +18,12 @@ from minagent.train.loop import (  # noqa: E402
     load_base_model,
     train,
 )
-from minagent.train.render import Example, embedded_template, trajectory_example  # noqa: E402
+from minagent.train.render import (  # noqa: E402
+    Example,
+    embedded_template,
+    llama_tokenizer,
+    trajectory_example,
+)
 from minagent.train.tasks import make_tasks  # noqa: E402
 from minagent.train.trajectories import code_trajectory  # noqa: E402
 
@@ -29,19 +34,11 @@ TINY = TrainConfig(
 
 @pytest.fixture(scope="module")
 def examples():
-    from llama_cpp import Llama
-
-    from minagent.gguf import embedded_model_path
-
-    vocab = Llama(str(embedded_model_path()), vocab_only=True, verbose=False)
+    tokenize = llama_tokenizer()
     template, eos = embedded_template()
-
-    def tokenize(text):
-        return vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True)
 
     tasks = make_tasks("train", 4, seed=0)
     made = [trajectory_example(code_trajectory(t), template, tokenize, eos) for t in tasks]
-    vocab.close()
     return made
 
 

@@ -23,8 +23,11 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
+from typing import Any
 
 from minagent.agents import DEFAULT_CODE_PREFILL
 from minagent.messages import Message
@@ -111,17 +114,44 @@ def embedded_template() -> tuple[str, str]:
     return template_from_gguf(), special_tokens_from_gguf()["eos_token"]
 
 
+def vocabulary(model_path: str | None = None) -> Any:
+    """The GGUF model's vocabulary in llama.cpp (a `Llama` with no weights loaded), for
+    `tokenize` and `detokenize`.
+
+    A vocabulary-only model knows no training context length, so llama.cpp warns
+    "possible training context overflow" on stderr for any context size; nothing overflows
+    here (no context is ever evaluated), so that warning is kept off the learner's screen.
+    """
+    from llama_cpp import Llama
+
+    from minagent.gguf import embedded_model_path
+
+    with _stderr_silenced():
+        return Llama(
+            model_path=str(model_path or embedded_model_path()), vocab_only=True, verbose=False
+        )
+
+
 def llama_tokenizer(model_path: str | None = None) -> Tokenize:
     """The GGUF model's own tokenizer (llama.cpp, vocabulary only: no weights loaded).
 
     Training uses the very tokenizer inference uses, so the two cannot disagree.
     Example: llama_tokenizer()("<|im_end|>") -> [2]
     """
-    from llama_cpp import Llama
-
-    from minagent.gguf import embedded_model_path
-
-    vocab = Llama(
-        model_path=str(model_path or embedded_model_path()), vocab_only=True, verbose=False
-    )
+    vocab = vocabulary(model_path)
     return lambda text: vocab.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    """Nothing written to stderr inside the block reaches the screen: neither through
+    sys.stderr (llama-cpp-python's log callback prints there; in Jupyter it is the cell's
+    output) nor to file descriptor 2 (C code writes there directly). Exceptions propagate."""
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null, redirect_stderr(null):
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
