@@ -51,9 +51,10 @@ What it cannot stop is listed in the README ("What the grader protects against")
 one Python process, so native code that reads its memory (numpy's array interface, ctypes
 through a library) can still reach the key, and so can `/proc/self/mem` opened by a name that
 the path check cannot follow (the "open" event carries the path, not `dir_fd`, and comes
-before the open: a link swapped by another thread in between is not seen), and a sourceless .pyc (or, without the sandbox, a
-file written into site-packages) can carry code that passes for a library's; the sandbox, the
-MAC's fail-safe direction and instructor review are the defence there.
+before the open: a link swapped by another thread in between is not seen), and a sourceless
+.pyc (or, without the sandbox, a file written into site-packages) can carry code that passes
+for a library's; the sandbox, the MAC's fail-safe direction and instructor review are the
+defence there.
 
 Example (what the grader sends, and what comes back as the expression's error value):
     user_expressions = {"verdict": "__import__('sys').audit('agents-grader.run', 'test',

@@ -21,8 +21,10 @@ import json
 from pathlib import Path
 
 import pytest
+from grader_helpers import needs_bwrap
 
 from grader.autograde import grade_notebook
+from grader.kernel import configure_sandbox, use_launch_hook
 from grader.release import drift
 
 REPO = Path(__file__).resolve().parents[1]
@@ -84,6 +86,19 @@ def test_solution_gets_full_marks(unit):
     lost = [(e.name, e.message) for e in result.exercises if not e.passed]
     assert result.full_marks, f"{unit}: {result.score}/{result.max_score}, lost: {lost}"
     assert result.max_score > 0
+
+
+@needs_bwrap
+def test_the_process_units_solution_gets_full_marks_in_the_sandbox():
+    """Unit 07 starts processes under limits of its own. A sandboxed kernel has limits too (as
+    root, its own user and the grader's process limit), and no test may ask for more."""
+    configure_sandbox("require")
+    try:
+        result = grade_notebook(notebook("solutions", "07-multi-agent-sandboxing"), root=REPO)
+    finally:
+        use_launch_hook(None)
+    lost = [(e.name, e.message) for e in result.exercises if not e.passed]
+    assert result.full_marks, f"{result.score}/{result.max_score}, lost: {lost}"
 
 
 @pytest.mark.parametrize("unit", UNITS)
