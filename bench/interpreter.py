@@ -17,10 +17,12 @@ same rounds.
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import importlib
 import io
 import math
+import shutil
 import statistics
 import subprocess
 import sys
@@ -168,6 +170,7 @@ def interpreter_at(revision: str) -> Callable[[str], Any]:
     (its imports are relative)."""
     root = Path(__file__).resolve().parent.parent
     folder = Path(tempfile.mkdtemp(prefix="bench-interpreter-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     for path in BASELINE_PACKAGES:
         archive = subprocess.run(["git", "archive", revision, path], cwd=root, capture_output=True)
         if archive.returncode == 0:

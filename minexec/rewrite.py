@@ -147,7 +147,8 @@ an unguarded product never feeds another: a long expression grows linearly, and 
 a loop is always guarded."""
 
 _SAME_SIZE_OPS = (ast.USub, ast.UAdd, ast.Invert)
-_SUM_OPS = (ast.Add, ast.Sub, ast.BitAnd, ast.BitOr, ast.BitXor)
+_LINEAR_OPS = (ast.Add, ast.Sub, ast.BitAnd, ast.BitOr, ast.BitXor, ast.RShift)
+"""Operators whose int result has at most one bit more than its larger operand."""
 
 
 def _is_range_call(node: ast.expr) -> bool:
@@ -262,8 +263,8 @@ class Rewriter(ast.NodeTransformer):
         left_kind, right_kind = self._kind(left), self._kind(right)
         if left_kind is None or right_kind is None:
             return None
-        if isinstance(op, _SUM_OPS) or isinstance(op, ast.RShift):
-            return INT  # one bit more at most
+        if isinstance(op, _LINEAR_OPS):
+            return INT
         if isinstance(op, ast.Mult) and left_kind == right_kind == COUNTER:
             return INT  # the bits of both, and INT is never multiplied unguarded
         if isinstance(op, (ast.Mod, ast.FloorDiv)) and _small_int(right):
